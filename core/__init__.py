@@ -1,0 +1,1 @@
+"""What both halves of Servicebook share: database, people, audit, Markdown, commands, config."""

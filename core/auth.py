@@ -1,0 +1,164 @@
+"""People, roles and permissions: who may do what is decided here and nowhere else."""
+from datetime import datetime, timedelta
+from functools import wraps
+
+from flask import abort, current_app
+from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy import ForeignKey, String, func, insert, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.db import Base, db, utcnow
+
+ROLES = ("staff", "editor", "publisher", "trainer", "quality_lead", "admin")
+
+# permission -> roles that hold it (admin holds every permission)
+PERMISSIONS = {
+    "read": set(ROLES),
+    "see_unpublished": {"editor", "publisher"},
+    "write_articles": {"editor", "publisher"},
+    "publish_articles": {"publisher"},
+    "manage_categories": {"editor", "publisher"},
+    "manage_users": set(),
+}
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    role_rows: Mapped[list["UserRole"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def roles(self) -> set[str]:
+        return {row.role for row in self.role_rows}
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def can(self, permission: str) -> bool:
+        return "admin" in self.roles or bool(self.roles & PERMISSIONS[permission])
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class LoginFailure(Base):
+    """A failed login, kept a short while to slow down password guessing (shared by all workers)."""
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Anonymous:
+    """The visitor who has not logged in: reads public articles only."""
+    is_authenticated = False
+    is_active = False
+    is_anonymous = True
+    roles: set[str] = set()
+    id = None
+    locale = None
+
+    def can(self, permission: str) -> bool:
+        return False
+
+    def get_id(self):
+        return None
+
+
+login_manager = LoginManager()
+login_manager.anonymous_user = Anonymous
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+class UnknownRole(ValueError):
+    pass
+
+
+def create_user(username: str, roles: list[str], password: str, display_name: str = "") -> User:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise UnknownRole(f"unknown role {', '.join(unknown)}; choose from {', '.join(ROLES)}")
+    if db.session.scalar(select(User).where(User.username == username)):
+        raise ValueError(f"a user named {username!r} exists already")
+    user = User(username=username, display_name=display_name)
+    user.set_password(password)
+    user.role_rows = [UserRole(role=r) for r in dict.fromkeys(roles)]
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def login_blocked_for(username: str, now: datetime | None = None) -> int:
+    """Minutes until `username` may try again, or 0 when not blocked."""
+    now = now or utcnow()
+    window = timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    recent = select(func.count(), func.min(LoginFailure.at)).where(
+        LoginFailure.username == username.lower(), LoginFailure.at > now - window)
+    count, oldest = db.session.execute(recent).one()
+    if count < current_app.config["LOGIN_FAILURE_LIMIT"]:
+        return 0
+    return max(1, int((oldest + window - now).total_seconds() // 60) + 1)
+
+
+def record_login_failure(username: str, remote_addr: str) -> None:
+    """Counted in its own transaction: a refused login must count whatever the request does."""
+    with db.engine.begin() as connection:
+        connection.execute(insert(LoginFailure).values(
+            username=username.lower()[:80], remote_addr=(remote_addr or "")[:64], at=utcnow()))
+
+
+def forget_login_failures(username: str) -> None:
+    db.session.query(LoginFailure).filter(LoginFailure.username == username.lower()).delete()
+
+
+def require(permission: str):
+    """View decorator: a logged-in user holding `permission`, else login page or 403."""
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+        return guarded
+    return decorate

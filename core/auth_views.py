@@ -1,0 +1,86 @@
+"""Log in, log out, choose a language."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from core import auth
+from core.db import db
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me logged in"))
+    next = HiddenField()
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language"))
+    next = HiddenField()
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site; never an absolute URL to somewhere else."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("kb.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 400 if form.errors else 200
+    username = form.username.data.strip()
+    wait = auth.login_blocked_for(username)
+    if wait:
+        form.username.errors.append(_("Too many failed attempts. Try again in %(n)s minutes.", n=wait))
+        return render_template("auth/login.html", form=form), 429
+    user = auth.find_user(username)
+    if user is None or not user.active or not user.check_password(form.password.data):
+        auth.record_login_failure(username, request.remote_addr)
+        form.password.errors.append(_("The user name or the password is wrong."))
+        return render_template("auth/login.html", form=form), 401
+    auth.forget_login_failures(username)
+    session.clear()
+    login_user(user, remember=form.remember.data)
+    return redirect(safe_next(form.next.data))
+
+
+@bp.post("/logout")
+def logout():
+    form = FlaskForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("kb.home"))
+
+
+@bp.post("/language")
+def choose_language():
+    form = LanguageForm()
+    form.language.choices = list(current_app.config["LANGUAGES"].items())
+    if form.validate_on_submit():
+        session["language"] = form.language.data
+        if current_user.is_authenticated:
+            current_user.locale = form.language.data
+            db.session.flush()
+    return redirect(safe_next(form.next.data or request.referrer and urlsplit(request.referrer).path))
+
+
+def pick_locale() -> str:
+    """The user's choice, then this browser session's, then the browser's languages."""
+    languages = list(current_app.config["LANGUAGES"])
+    chosen = getattr(current_user, "locale", None) or session.get("language")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,0 +1,55 @@
+"""Flask commands shared by the whole site: `init` and `users`."""
+import secrets
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from core import auth, migrate
+from core.db import db
+
+users = AppGroup("users", help="Create and list users.")
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True,
+              help=f"One of {', '.join(auth.ROLES)}; repeat for several.")
+@click.option("--password", help="Leave out to have a strong one generated and printed once.")
+@click.option("--display-name", default="")
+def create_user(name: str, roles: tuple[str, ...], password: str | None, display_name: str):
+    """Create user NAME with one or more roles."""
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    if len(password) < 8:
+        raise click.UsageError("The password must have at least 8 characters.")
+    try:
+        auth.create_user(name, list(roles), password, display_name)
+        db.session.commit()
+    except ValueError as problem:
+        db.session.rollback()
+        raise click.UsageError(str(problem)) from None
+    click.echo(f"Created {name} ({', '.join(roles)})" + (f" with password {password}" if generated else ""))
+
+
+@users.command("list")
+def list_users():
+    """Every user with their roles."""
+    from sqlalchemy import select
+    for user in db.session.scalars(select(auth.User).order_by(auth.User.username)):
+        click.echo(f"{user.username:20} {', '.join(sorted(user.roles))}{'' if user.active else ' (inactive)'}")
+
+
+def register(app: Flask, demo_loader=None) -> None:
+    """Add the commands; `demo_loader()` fills an empty database with the demo content."""
+
+    @app.cli.command("init")
+    @click.option("--demo", is_flag=True, help="Load the demo content when the database has none.")
+    def init(demo: bool):
+        """Apply the database migrations (and load the demo content)."""
+        migrate.upgrade(current_app.config["DATABASE_URL"])
+        click.echo("Database is up to date.")
+        if demo and demo_loader:
+            click.echo(demo_loader())
+
+    app.cli.add_command(users)

@@ -1,0 +1,60 @@
+"""Configuration: defaults, then the environment, then an optional instance file.
+
+SERVICEBOOK_INSTANCE  folder for the SQLite database, the search index and uploads (instance/)
+DATABASE_URL          SQLAlchemy URL; default SQLite in the instance folder (WAL, foreign keys)
+SECRET_KEY            generated into the instance folder on first run when unset
+SERVICEBOOK_ENV       production (default: secure cookies) or development
+"""
+import os
+import secrets
+from pathlib import Path
+
+MAX_BODY_CHARS = 1_000_000
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("SERVICEBOOK_INSTANCE", "instance")).resolve()
+
+
+def _secret_key(folder: Path) -> str:
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def load(overrides: dict | None = None) -> dict:
+    """Every setting the app uses, as a plain dict (testable without Flask)."""
+    overrides = overrides or {}
+    folder = Path(overrides.get("INSTANCE_PATH") or instance_path())
+    folder.mkdir(parents=True, exist_ok=True)
+    production = os.environ.get("SERVICEBOOK_ENV", "production") == "production"
+    settings = {
+        "INSTANCE_PATH": str(folder),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'servicebook.db'}",
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(folder),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        "MAX_BODY_CHARS": MAX_BODY_CHARS,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        "LANGUAGES": {"en": "English", "zh": "简体中文"},
+        "LOGIN_FAILURE_LIMIT": 5,
+        "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    }
+    instance_file = folder / "servicebook.cfg.py"
+    if instance_file.exists():
+        namespace: dict = {}
+        exec(compile(instance_file.read_text(), str(instance_file), "exec"), namespace)
+        settings.update({k: v for k, v in namespace.items() if k.isupper()})
+    settings.update(overrides)
+    return settings

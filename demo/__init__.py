@@ -1,0 +1,25 @@
+"""Demo content: one user per role (password 'servicebook', demo only) and the articles in demo/articles."""
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from core import auth
+from core.db import db
+from kb import transfer
+from kb.models import Article
+
+ARTICLES = Path(__file__).resolve().parent / "articles"
+PASSWORD = "servicebook"
+
+
+def load() -> str:
+    """Fill an empty database; a database that has articles is left as it is."""
+    if db.session.scalar(select(func.count()).select_from(Article)):
+        return "The database has articles already; demo content not loaded."
+    for role in auth.ROLES:
+        if auth.find_user(role) is None:
+            auth.create_user(role, [role], PASSWORD, display_name=role.replace("_", " ").title())
+    report = transfer.import_folder(ARTICLES, auth.find_user("admin"), current_app.config["MAX_BODY_CHARS"])
+    db.session.commit()
+    return f"Demo content loaded: {len(auth.ROLES)} users, {len(report.created)} articles."

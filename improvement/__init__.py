@@ -1,0 +1,1 @@
+"""The PDCA improvement register (built in a later issue)."""

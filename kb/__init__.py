@@ -1,0 +1,1 @@
+"""The knowledge base: articles, their lifecycle and revisions, categories and tags."""

@@ -1,0 +1,58 @@
+"""The category tree."""
+from sqlalchemy import select
+
+from core import audit
+from core.db import db
+from kb.models import Category
+
+
+def all_categories() -> list[Category]:
+    """Every category, ordered as a tree reads (parents before their children)."""
+    return sorted(db.session.scalars(select(Category)), key=lambda c: [p.name.lower() for p in c.lineage])
+
+
+def roots() -> list[Category]:
+    return list(db.session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.name)))
+
+
+def child_named(parent: Category | None, name: str) -> Category | None:
+    parent_id = parent.id if parent else None
+    return db.session.scalar(select(Category).where(Category.name == name,
+                                                    Category.parent_id.is_(parent_id) if parent_id is None
+                                                    else Category.parent_id == parent_id))
+
+
+def create_category(name: str, parent: Category | None, actor) -> Category:
+    name = name.strip()
+    if not name or "/" in name or len(name) > 80:
+        raise ValueError("A category name is 1 to 80 characters without '/'.")
+    if child_named(parent, name):
+        raise ValueError(f"There is already a category {name!r} there.")
+    category = Category(name=name, parent=parent)
+    db.session.add(category)
+    db.session.flush()
+    audit.record(actor, "create", "category", category.id, after={"path": category.path})
+    return category
+
+
+def by_path(path: str) -> Category | None:
+    parent = None
+    for name in split_path(path):
+        parent = child_named(parent, name)
+        if parent is None:
+            return None
+    return parent
+
+
+def ensure_path(path: str, actor) -> Category:
+    """The category at 'Parent/Child', created (with its parents) where missing."""
+    parent = None
+    for name in split_path(path):
+        parent = child_named(parent, name) or create_category(name, parent, actor)
+    if parent is None:
+        raise ValueError("The category is empty.")
+    return parent
+
+
+def split_path(path: str) -> list[str]:
+    return [part.strip() for part in str(path).split("/") if part.strip()]

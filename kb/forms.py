@@ -1,0 +1,86 @@
+"""Forms of the knowledge base; the choices come from the database, the rules from kb.service."""
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from kb import service
+from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES
+
+TYPE_LABELS = {
+    "knowledge_article": _l("Knowledge article"),
+    "best_practice": _l("Best practice"),
+    "service_standard": _l("Service standard"),
+    "procedure": _l("Procedure"),
+    "faq": _l("FAQ"),
+}
+AUDIENCE_LABELS = {"staff": _l("Staff"), "trainees": _l("Trainees"), "public": _l("Public")}
+LANGUAGE_LABELS = {"en": "English", "zh": "中文"}
+
+KCS_TEMPLATE = "## Issue\n\n\n## Environment\n\n\n## Resolution\n\n\n## Cause\n\n"
+
+
+class ArticleForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(_l("The title is empty.")), Length(max=200)])
+    type = SelectField(_l("Type"), choices=[(t, TYPE_LABELS[t]) for t in ARTICLE_TYPES])
+    summary = StringField(_l("Summary"), validators=[Length(max=300)])
+    body = TextAreaField(_l("Body (Markdown)"), validators=[DataRequired(_l("The body is empty."))])
+    category_id = SelectField(_l("Category"), coerce=int,
+                              validators=[InputRequired(_l("Choose a category from the list."))])
+    tags = StringField(_l("Tags (comma-separated)"))
+    audience = SelectField(_l("Audience"), choices=[(a, AUDIENCE_LABELS[a]) for a in AUDIENCES])
+    language = SelectField(_l("Language"), choices=[(code, LANGUAGE_LABELS[code]) for code in LANGUAGES])
+    owner_id = SelectField(_l("Owner"), coerce=int)
+    review_by = DateField(_l("Review by"), validators=[Optional()])
+    note = StringField(_l("Change note"), validators=[Length(max=200)])
+    base_version = HiddenField()
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save"))
+
+    def __init__(self, *args, categories=(), owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category_id.choices = [(c.id, c.path) for c in categories]
+        self.owner_id.choices = [(u.id, u.name) for u in owners]
+
+    def validate_body(self, field):
+        limit = current_app.config["MAX_BODY_CHARS"]
+        if len(field.data or "") > limit:
+            raise ValidationError(_l("The body has %(n)s characters; the limit is %(limit)s.",
+                                     n=f"{len(field.data):,}", limit=f"{limit:,}"))
+
+    def validate_tags(self, field):
+        for problem in service.tag_problems(service.parse_tags(field.data)):
+            raise ValidationError(problem)
+
+    def content(self) -> service.ArticleContent:
+        return service.ArticleContent(
+            title=self.title.data.strip(), body=self.body.data.replace("\r\n", "\n").lstrip("\n"),
+            type=self.type.data, category_id=self.category_id.data, owner_id=self.owner_id.data,
+            summary=(self.summary.data or "").strip(), tags=service.parse_tags(self.tags.data),
+            audience=self.audience.data, language=self.language.data, review_by=self.review_by.data)
+
+    def version(self) -> int | None:
+        return int(self.base_version.data) if (self.base_version.data or "").isdigit() else None
+
+
+class StateForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    base_version = IntegerField(validators=[InputRequired()])
+
+
+class RestoreForm(FlaskForm):
+    base_version = IntegerField(validators=[InputRequired()])
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    parent_id = SelectField(_l("Parent"), coerce=int)
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parent_id.choices = [(0, "—")] + [(c.id, c.path) for c in categories]
+
+    def validate_name(self, field):
+        if "/" in field.data:
+            raise ValidationError(_l("A category name cannot contain '/'."))

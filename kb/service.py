@@ -1,0 +1,295 @@
+"""What can happen to an article: create, revise, move through its lifecycle, restore.
+
+Plain functions over the session; they flush but never commit (the request does).
+"""
+import re
+import unicodedata
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from core import audit
+from core.db import db, utcnow
+from core.markdown import render
+from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES, Article, Category, Revision, Tag
+
+MAX_TAGS = 20
+MAX_TAG_CHARS = 40
+
+
+class EditConflict(Exception):
+    """The edit was based on an older version than the one now saved."""
+
+    def __init__(self, article_id: int):
+        super().__init__(f"article {article_id} was changed by someone else")
+        self.article_id = article_id
+
+
+class NotAllowed(Exception):
+    """The user may not do this to this article in its current state."""
+
+
+@dataclass
+class ArticleContent:
+    """What an author decides about an article (everything but its lifecycle)."""
+    title: str
+    body: str
+    type: str
+    category_id: int
+    owner_id: int
+    summary: str = ""
+    tags: list[str] = field(default_factory=list)
+    audience: str = "staff"
+    language: str = "en"
+    review_by: date | None = None
+
+    @classmethod
+    def of(cls, article: Article) -> "ArticleContent":
+        values = {f.name: getattr(article, f.name) for f in fields(cls) if f.name != "tags"}
+        return cls(tags=article.tag_names, **values)
+
+    def as_record(self) -> dict:
+        record = {f.name: getattr(self, f.name) for f in fields(self)}
+        record["review_by"] = self.review_by.isoformat() if self.review_by else None
+        record["body"] = f"{len(self.body)} characters"
+        return record
+
+
+def problems(content: ArticleContent, max_body_chars: int) -> list[str]:
+    """Every reason the content cannot be saved, in words an author understands."""
+    found = []
+    if not content.title.strip():
+        found.append("The title is empty.")
+    elif len(content.title) > 200:
+        found.append("The title is longer than 200 characters.")
+    if not content.body.strip():
+        found.append("The body is empty.")
+    elif len(content.body) > max_body_chars:
+        found.append(f"The body has {len(content.body):,} characters; the limit is {max_body_chars:,}.")
+    if len(content.summary) > 300:
+        found.append("The summary is longer than 300 characters.")
+    if content.type not in ARTICLE_TYPES:
+        found.append(f"Unknown type {content.type!r}; use one of {', '.join(ARTICLE_TYPES)}.")
+    if content.audience not in AUDIENCES:
+        found.append(f"Unknown audience {content.audience!r}; use one of {', '.join(AUDIENCES)}.")
+    if content.language not in LANGUAGES:
+        found.append(f"Unknown language {content.language!r}; use one of {', '.join(LANGUAGES)}.")
+    if db.session.get(Category, content.category_id) is None:
+        found.append("Unknown category.")
+    found.extend(tag_problems(content.tags))
+    return found
+
+
+def tag_problems(tags: list[str]) -> list[str]:
+    found = []
+    if len(tags) > MAX_TAGS:
+        found.append(f"At most {MAX_TAGS} tags.")
+    if any(len(t) > MAX_TAG_CHARS for t in tags):
+        found.append(f"A tag is longer than {MAX_TAG_CHARS} characters.")
+    return found
+
+
+def parse_tags(text: str) -> list[str]:
+    """'Complaints, escalation，投诉' -> ['complaints', 'escalation', '投诉'] (no duplicates)."""
+    parts = re.split(r"[,，;；\n]", text or "")
+    return list(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
+
+
+def slugify(title: str) -> str:
+    text = unicodedata.normalize("NFKC", title).lower()
+    text = re.sub(r"[^\w]+", "-", text).strip("-_")
+    return text[:100] or "article"
+
+
+def unique_slug(title: str, wanted: str | None = None) -> str:
+    base = slugify(wanted or title)
+    taken = set(db.session.scalars(select(Article.slug).where(
+        or_(Article.slug == base, Article.slug.like(f"{base}-%")))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def tags_named(names: list[str]) -> list[Tag]:
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    for name in names:
+        if name not in existing:
+            existing[name] = Tag(name=name)
+            db.session.add(existing[name])
+    return [existing[n] for n in names]
+
+
+def _apply(article: Article, content: ArticleContent) -> None:
+    for f in fields(content):
+        if f.name != "tags":
+            setattr(article, f.name, getattr(content, f.name))
+    article.tags = tags_named(content.tags)
+    article.body_html = render(content.body)
+    article.updated_at = utcnow()
+
+
+def _add_revision(article: Article, author, note: str) -> Revision:
+    number = (db.session.scalar(select(func.max(Revision.number))
+                                .where(Revision.article_id == article.id)) or 0) + 1
+    revision = Revision(article=article, number=number, title=article.title, summary=article.summary,
+                        body=article.body, note=note[:200], author_id=getattr(author, "id", None))
+    db.session.add(revision)
+    return revision
+
+
+def create_article(content: ArticleContent, author, note: str = "", state: str = "draft",
+                   slug: str | None = None) -> Article:
+    article = Article(slug=unique_slug(content.title, slug), state=state)
+    _apply(article, content)
+    if state == "published":
+        article.published_at = utcnow()
+    db.session.add(article)
+    db.session.flush()
+    _add_revision(article, author, note or "Created")
+    audit.record(author, "create", "article", article.id, after=content.as_record() | {"state": state})
+    return article
+
+
+def _flush_or_conflict(article: Article) -> None:
+    """Flush; a concurrent save of the same article between our read and write is a conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError as stale:
+        db.session.rollback()
+        raise EditConflict(article.id) from stale
+
+
+def revise_article(article: Article, base_version: int, content: ArticleContent, author,
+                   note: str = "") -> Revision | None:
+    """Save a new revision; None when nothing changed. Refuses edits based on an old version."""
+    if base_version != article.version:
+        raise EditConflict(article.id)
+    before = ArticleContent.of(article)
+    if before == content:
+        return None
+    _apply(article, content)
+    _flush_or_conflict(article)
+    revision = _add_revision(article, author, note or "Edited")
+    changed = {k: v for k, v in content.as_record().items() if before.as_record()[k] != v}
+    audit.record(author, "revise", "article", article.id,
+                 before={k: before.as_record()[k] for k in changed}, after=changed)
+    return revision
+
+
+def restore_revision(article: Article, number: int, base_version: int, author) -> Revision:
+    old = db.session.scalar(select(Revision).where(Revision.article_id == article.id,
+                                                    Revision.number == number))
+    if old is None:
+        raise LookupError(f"article {article.id} has no revision {number}")
+    content = ArticleContent.of(article)
+    content.title, content.summary, content.body = old.title, old.summary, old.body
+    revision = revise_article(article, base_version, content, author, f"Restored revision {number}")
+    if revision is None:
+        raise NotAllowed(f"Revision {number} is the same as the current text.")
+    return revision
+
+
+# (from state, action) -> (to state, permission needed)
+TRANSITIONS = {
+    ("draft", "submit"): ("review", "write_articles"),
+    ("draft", "publish"): ("published", "publish_articles"),
+    ("review", "publish"): ("published", "publish_articles"),
+    ("review", "return"): ("draft", "write_articles"),
+    ("published", "archive"): ("archived", "publish_articles"),
+    ("published", "unpublish"): ("draft", "publish_articles"),
+    ("archived", "reopen"): ("draft", "publish_articles"),
+}
+
+
+def actions_for(article: Article, user) -> list[str]:
+    return [action for (state, action), (_, permission) in TRANSITIONS.items()
+            if state == article.state and user.can(permission)]
+
+
+def change_state(article: Article, action: str, base_version: int, user) -> None:
+    step = TRANSITIONS.get((article.state, action))
+    if step is None:
+        raise NotAllowed(f"An article in state {article.state!r} cannot be {action!r}ed.")
+    to_state, permission = step
+    if not user.can(permission):
+        raise NotAllowed("You may not do that.")
+    if base_version != article.version:
+        raise EditConflict(article.id)
+    before = article.state
+    article.state = to_state
+    if to_state == "published":
+        article.published_at = utcnow()
+    _flush_or_conflict(article)
+    audit.record(user, action, "article", article.id, before={"state": before}, after={"state": to_state})
+
+
+def visibility(user):
+    """The SQL condition for the articles `user` may see; drafts never reach staff."""
+    if user.can("see_unpublished"):
+        return true()
+    if user.is_authenticated:
+        return Article.state == "published"
+    return and_(Article.state == "published", Article.audience == "public")
+
+
+def visible_article(article_id: int, user) -> Article | None:
+    return db.session.scalar(select(Article).where(Article.id == article_id, visibility(user)))
+
+
+def recently_updated(user, limit: int = 8) -> list[Article]:
+    query = select(Article).where(visibility(user)).order_by(Article.updated_at.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def most_used(user, limit: int = 8) -> list[Article]:
+    query = (select(Article).where(visibility(user), Article.state == "published")
+             .order_by((Article.view_count + Article.reuse_count).desc(), Article.title).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def in_category(category: Category, user) -> list[Article]:
+    query = (select(Article).where(visibility(user), Article.category_id == category.id)
+             .order_by(Article.title))
+    return list(db.session.scalars(query))
+
+
+def find_articles(words: str, user, limit: int = 50) -> list[Article]:
+    """Plain substring search over title, summary and body (until the Whoosh index lands)."""
+    terms = [t for t in words.split() if t][:10]
+    if not terms:
+        return []
+    matches = [or_(Article.title.contains(t, autoescape=True), Article.summary.contains(t, autoescape=True),
+                   Article.body.contains(t, autoescape=True)) for t in terms]
+    query = (select(Article).where(visibility(user), *matches)
+             .order_by(Article.updated_at.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def due_for_review(user, today: date, horizon_days: int = 30) -> list[Article]:
+    """Articles whose review date has passed or comes within the horizon; owners see their own."""
+    query = select(Article).where(Article.review_by.is_not(None),
+                                  Article.review_by <= today + timedelta(days=horizon_days),
+                                  Article.state.in_(("draft", "review", "published")))
+    if not user.can("publish_articles"):
+        query = query.where(Article.owner_id == user.id)
+    return list(db.session.scalars(query.order_by(Article.review_by)))
+
+
+def awaiting_review() -> list[Article]:
+    return list(db.session.scalars(select(Article).where(Article.state == "review")
+                                   .order_by(Article.updated_at)))
+
+
+def record_view(article: Article) -> None:
+    """Count a view without touching the article's version (a read is not an edit)."""
+    db.session.execute(update(Article).where(Article.id == article.id)
+                       .values(view_count=Article.view_count + 1)
+                       .execution_options(synchronize_session=False))
+
+
+def revision(article: Article, number: int) -> Revision | None:
+    return db.session.scalar(select(Revision).where(Revision.article_id == article.id,
+                                                    Revision.number == number))

@@ -1,0 +1,203 @@
+"""Knowledge-base pages. Thin: validate, call kb.service, flash, redirect."""
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from core.auth import User, require
+from core.db import db
+from kb import categories, service
+from kb.diff import line_diff
+from kb.forms import KCS_TEMPLATE, ArticleForm, CategoryForm, RestoreForm, StateForm
+from kb.models import Article, Category
+
+bp = Blueprint("kb", __name__)
+
+
+def _article_or_404(article_id: int) -> Article:
+    article = service.visible_article(article_id, current_user)
+    if article is None:
+        abort(404)
+    return article
+
+
+def _editable_or_404(article_id: int) -> Article:
+    article = _article_or_404(article_id)
+    if article.state == "archived":
+        abort(404)
+    return article
+
+
+def _article_form(**kwargs) -> ArticleForm:
+    owners = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return ArticleForm(categories=categories.all_categories(), owners=list(owners), **kwargs)
+
+
+@bp.get("/")
+def home():
+    return render_template("kb/home.html", recent=service.recently_updated(current_user),
+                           popular=service.most_used(current_user), roots=categories.roots())
+
+
+@bp.get("/search")
+def search():
+    words = request.args.get("q", "")[:200]
+    return render_template("kb/search.html", q=words, results=service.find_articles(words, current_user))
+
+
+@bp.get("/kb/categories/<int:category_id>")
+def category(category_id: int):
+    found = db.session.get(Category, category_id) or abort(404)
+    return render_template("kb/category.html", category=found,
+                           articles=service.in_category(found, current_user))
+
+
+@bp.route("/kb/categories", methods=["GET", "POST"])
+@require("manage_categories")
+def manage_categories():
+    form = CategoryForm(categories=categories.all_categories())
+    if form.validate_on_submit():
+        parent = db.session.get(Category, form.parent_id.data) if form.parent_id.data else None
+        try:
+            created = categories.create_category(form.name.data, parent, current_user)
+        except ValueError as problem:
+            form.name.errors.append(str(problem))
+        else:
+            flash(_("Category %(path)s created.", path=created.path), "success")
+            return redirect(url_for("kb.manage_categories"))
+    status = 400 if form.errors else 200
+    return render_template("kb/categories.html", form=form, tree=categories.roots()), status
+
+
+@bp.get("/kb/articles/<int:article_id>")
+@bp.get("/kb/articles/<int:article_id>/<path:slug>")
+def article(article_id: int, slug: str | None = None):
+    found = _article_or_404(article_id)
+    if found.state == "published":
+        service.record_view(found)
+    return render_template("kb/article.html", article=found, actions=service.actions_for(found, current_user),
+                           state_form=StateForm(base_version=found.version))
+
+
+@bp.route("/kb/articles/new", methods=["GET", "POST"])
+@require("write_articles")
+def new_article():
+    form = _article_form()
+    if request.method == "GET":
+        form.owner_id.data = current_user.id
+        if request.args.get("type", "knowledge_article") == "knowledge_article":
+            form.body.data = KCS_TEMPLATE
+    if form.validate_on_submit() and form.save.data:
+        created = service.create_article(form.content(), current_user, form.note.data or "")
+        flash(_("Draft saved."), "success")
+        return redirect(url_for("kb.article", article_id=created.id, slug=created.slug))
+    return _editor_page(form, None)
+
+
+@bp.route("/kb/articles/<int:article_id>/edit", methods=["GET", "POST"])
+@require("write_articles")
+def edit_article(article_id: int):
+    found = _editable_or_404(article_id)
+    form = _article_form(obj=found)
+    if request.method == "GET":
+        form.tags.data = ", ".join(found.tag_names)
+        form.base_version.data = found.version
+        form.note.data = ""
+    if form.validate_on_submit() and form.save.data:
+        if form.version() is None:
+            form.base_version.errors = [_("The form lost its version; reload the article.")]
+            return _editor_page(form, found)
+        try:
+            revised = service.revise_article(found, form.version(), form.content(), current_user,
+                                             form.note.data or "")
+        except service.EditConflict:
+            return _conflict_page(article_id, form)
+        flash(_("Saved as revision %(n)s.", n=revised.number) if revised else _("Nothing changed."), "success")
+        return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
+    return _editor_page(form, found)
+
+
+def _editor_page(form: ArticleForm, found: Article | None):
+    preview = service.render(form.body.data or "") if form.preview.data else None
+    status = 400 if form.errors else 200
+    return render_template("kb/edit.html", form=form, article=found, preview=preview), status
+
+
+def _conflict_page(article_id: int, form: ArticleForm):
+    """Someone saved first: show both versions and keep every word the second editor typed."""
+    db.session.rollback()
+    current = db.session.get(Article, article_id)
+    form.base_version.data = current.version
+    diff = line_diff(current.body, form.body.data or "")
+    return render_template("kb/conflict.html", form=form, article=current, diff=diff), 409
+
+
+@bp.post("/kb/articles/<int:article_id>/state")
+@require("write_articles")
+def change_state(article_id: int):
+    found = _article_or_404(article_id)
+    form = StateForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The request was incomplete; reload the page and try again."))
+    try:
+        service.change_state(found, form.action.data, form.base_version.data, current_user)
+    except service.NotAllowed as refusal:
+        abort(403, description=str(refusal))
+    except service.EditConflict:
+        flash(_("The article changed while you were looking at it; check it and try again."), "warning")
+        return redirect(url_for("kb.article", article_id=article_id)), 303
+    flash(_("The article is now %(state)s.", state=found.state), "success")
+    return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
+
+
+@bp.get("/kb/articles/<int:article_id>/history")
+@require("read")
+def history(article_id: int):
+    found = _article_or_404(article_id)
+    return render_template("kb/history.html", article=found, restore_form=RestoreForm(base_version=found.version))
+
+
+@bp.get("/kb/articles/<int:article_id>/diff")
+@require("read")
+def diff(article_id: int):
+    found = _article_or_404(article_id)
+    newest = len(found.revisions)
+    a, b = request.args.get("a", newest - 1, type=int), request.args.get("b", newest, type=int)
+    old, new = service.revision(found, a), service.revision(found, b)
+    if old is None or new is None:
+        abort(400, description=_("Choose two revisions between 1 and %(n)s.", n=newest))
+    return render_template("kb/diff.html", article=found, old=old, new=new,
+                           title_diff=line_diff(old.title, new.title),
+                           summary_diff=line_diff(old.summary, new.summary),
+                           body_diff=line_diff(old.body, new.body))
+
+
+@bp.post("/kb/articles/<int:article_id>/revisions/<int:number>/restore")
+@require("write_articles")
+def restore(article_id: int, number: int):
+    found = _editable_or_404(article_id)
+    form = RestoreForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The request was incomplete; reload the page and try again."))
+    try:
+        restored = service.restore_revision(found, number, form.base_version.data, current_user)
+    except LookupError:
+        abort(404)
+    except service.NotAllowed as refusal:
+        flash(str(refusal), "warning")
+        return redirect(url_for("kb.history", article_id=article_id))
+    except service.EditConflict:
+        flash(_("The article changed while you were looking at it; check the history and try again."), "warning")
+        return redirect(url_for("kb.history", article_id=article_id))
+    flash(_("Revision %(old)s restored as revision %(new)s.", old=number, new=restored.number), "success")
+    return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
+
+
+@bp.get("/kb/review")
+@require("write_articles")
+def review():
+    today = date.today()
+    return render_template("kb/review.html", due=service.due_for_review(current_user, today), today=today,
+                           awaiting=service.awaiting_review())

@@ -1,0 +1,78 @@
+"""Servicebook: `create_app()` for tests and commands, `app` for gunicorn and `flask --app wsgi`."""
+from flask import Flask, render_template, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from core import config as settings_source
+from core.auth import login_manager
+from core.db import db
+
+csrf = CSRFProtect()
+babel = Babel()
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+                                "script-src 'self'; object-src 'none'; base-uri 'self'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """A configured app; `config` overrides the defaults, the environment and the instance file."""
+    import demo
+    from core import auth_views, cli
+    from kb import cli as kb_cli
+    from kb import views as kb_views
+
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(settings_source.load(config))
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=auth_views.pick_locale)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(kb_views.bp)
+    cli.register(app, demo_loader=demo.load)
+    app.cli.add_command(kb_cli.group)
+    _register_pages(app)
+    return app
+
+
+def _register_pages(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from core.auth_views import LanguageForm
+
+    @app.context_processor
+    def page_globals():
+        form = LanguageForm(next=request.full_path.rstrip("?"))
+        form.language.choices = list(app.config["LANGUAGES"].items())
+        form.language.data = str(get_locale())
+        return {"language_form": form, "locale": str(get_locale())}
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error):
+        return render_template("error.html", code=400, reason="csrf", description=error.description), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_template("error.html", code=error.code, reason=error.name,
+                               description=error.description), error.code
+
+
+def __getattr__(name: str):
+    """`wsgi.app` is made on first use, so importing this module for `create_app` has no side effect."""
+    if name == "app":
+        globals()["app"] = create_app()
+        return globals()["app"]
+    raise AttributeError(name)
