@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(settings_source.load(config))
+    _register_pages(app)  # first, so its after_request (security headers) runs last, on every answer
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -38,7 +39,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(kb_views.bp)
     cli.register(app, demo_loader=demo.load)
     app.cli.add_command(kb_cli.group)
-    _register_pages(app)
     return app
 
 
@@ -46,11 +46,12 @@ def _register_pages(app: Flask) -> None:
     from flask_babel import get_locale
 
     from core.auth_views import LanguageForm
+    from core.forms import options
 
     @app.context_processor
     def page_globals():
         form = LanguageForm(next=request.full_path.rstrip("?"))
-        form.language.choices = list(app.config["LANGUAGES"].items())
+        form.language.choices = options(app.config["LANGUAGES"].items())
         form.language.data = str(get_locale())
         return {"language_form": form, "locale": str(get_locale())}
 

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from core import auth
 from core.db import db
+from core.forms import options
 
 bp = Blueprint("auth", __name__)
 
@@ -68,7 +69,7 @@ def logout():
 @bp.post("/language")
 def choose_language():
     form = LanguageForm()
-    form.language.choices = list(current_app.config["LANGUAGES"].items())
+    form.language.choices = options(current_app.config["LANGUAGES"].items())
     if form.validate_on_submit():
         session["language"] = form.language.data
         if current_user.is_authenticated:

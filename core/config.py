@@ -20,11 +20,18 @@ def _secret_key(folder: Path) -> str:
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     key_file = folder / "secret_key"
-    if not key_file.exists():
+    if not key_file.exists():  # written aside, then linked in: workers starting together agree on one key
         folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = folder / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_hex(32))
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return key_file.read_text().strip()
 
 
@@ -48,6 +55,7 @@ def load(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
         "LANGUAGES": {"en": "English", "zh": "简体中文"},
+        "PASSWORD_METHOD": "scrypt",
         "LOGIN_FAILURE_LIMIT": 5,
         "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     }

@@ -1,7 +1,10 @@
 """Engine, session and declarative base; one commit per request, rollback on error."""
 from datetime import datetime, timezone
 
+import threading
+
 from flask import Flask, g, render_template
+from flask.globals import _cv_app
 from sqlalchemy import create_engine, event, MetaData
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -19,6 +22,12 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def _app_context_id() -> int:
+    """One session per app context (a request, a command), like Flask-SQLAlchemy does."""
+    context = _cv_app.get(None)
+    return id(context) if context is not None else threading.get_ident()
 
 
 def utcnow() -> datetime:
@@ -46,7 +55,7 @@ class Database:
 
     def __init__(self):
         self.engine: Engine | None = None
-        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+        self.session = scoped_session(sessionmaker(expire_on_commit=False), scopefunc=_app_context_id)
 
     def init_app(self, app: Flask) -> None:
         if self.engine is not None:

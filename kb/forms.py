@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from core.forms import options
 from kb import service
 from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES
 
@@ -23,14 +24,14 @@ KCS_TEMPLATE = "## Issue\n\n\n## Environment\n\n\n## Resolution\n\n\n## Cause\n\
 
 class ArticleForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("The title is empty.")), Length(max=200)])
-    type = SelectField(_l("Type"), choices=[(t, TYPE_LABELS[t]) for t in ARTICLE_TYPES])
+    type = SelectField(_l("Type"), choices=options((t, TYPE_LABELS[t]) for t in ARTICLE_TYPES))
     summary = StringField(_l("Summary"), validators=[Length(max=300)])
     body = TextAreaField(_l("Body (Markdown)"), validators=[DataRequired(_l("The body is empty."))])
     category_id = SelectField(_l("Category"), coerce=int,
                               validators=[InputRequired(_l("Choose a category from the list."))])
     tags = StringField(_l("Tags (comma-separated)"))
-    audience = SelectField(_l("Audience"), choices=[(a, AUDIENCE_LABELS[a]) for a in AUDIENCES])
-    language = SelectField(_l("Language"), choices=[(code, LANGUAGE_LABELS[code]) for code in LANGUAGES])
+    audience = SelectField(_l("Audience"), choices=options((a, AUDIENCE_LABELS[a]) for a in AUDIENCES))
+    language = SelectField(_l("Language"), choices=options((code, LANGUAGE_LABELS[code]) for code in LANGUAGES))
     owner_id = SelectField(_l("Owner"), coerce=int)
     review_by = DateField(_l("Review by"), validators=[Optional()])
     note = StringField(_l("Change note"), validators=[Length(max=200)])
@@ -40,8 +41,8 @@ class ArticleForm(FlaskForm):
 
     def __init__(self, *args, categories=(), owners=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.category_id.choices = [(c.id, c.path) for c in categories]
-        self.owner_id.choices = [(u.id, u.name) for u in owners]
+        self.category_id.choices = options((c.id, c.path) for c in categories)
+        self.owner_id.choices = options((u.id, u.name) for u in owners)
 
     def validate_body(self, field):
         limit = current_app.config["MAX_BODY_CHARS"]
@@ -79,7 +80,7 @@ class CategoryForm(FlaskForm):
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.parent_id.choices = [(0, "—")] + [(c.id, c.path) for c in categories]
+        self.parent_id.choices = options([(0, "—")] + [(c.id, c.path) for c in categories])
 
     def validate_name(self, field):
         if "/" in field.data:

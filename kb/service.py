@@ -4,7 +4,8 @@ Plain functions over the session; they flush but never commit (the request does)
 """
 import re
 import unicodedata
-from dataclasses import dataclass, field, fields
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 
 from sqlalchemy import and_, func, or_, select, true, update
@@ -153,9 +154,11 @@ def create_article(content: ArticleContent, author, note: str = "", state: str =
     return article
 
 
-def _flush_or_conflict(article: Article) -> None:
-    """Flush; a concurrent save of the same article between our read and write is a conflict."""
+@contextmanager
+def _refusing_stale(article: Article):
+    """Change and flush inside; a concurrent save of the same article since we read it is a conflict."""
     try:
+        yield
         db.session.flush()
     except StaleDataError as stale:
         db.session.rollback()
@@ -168,10 +171,10 @@ def revise_article(article: Article, base_version: int, content: ArticleContent,
     if base_version != article.version:
         raise EditConflict(article.id)
     before = ArticleContent.of(article)
-    if before == content:
-        return None
-    _apply(article, content)
-    _flush_or_conflict(article)
+    if replace(before, tags=sorted(before.tags)) == replace(content, tags=sorted(content.tags)):
+        return None  # tags are a set: their order is not a change
+    with _refusing_stale(article):
+        _apply(article, content)
     revision = _add_revision(article, author, note or "Edited")
     changed = {k: v for k, v in content.as_record().items() if before.as_record()[k] != v}
     audit.record(author, "revise", "article", article.id,
@@ -219,10 +222,10 @@ def change_state(article: Article, action: str, base_version: int, user) -> None
     if base_version != article.version:
         raise EditConflict(article.id)
     before = article.state
-    article.state = to_state
-    if to_state == "published":
-        article.published_at = utcnow()
-    _flush_or_conflict(article)
+    with _refusing_stale(article):
+        article.state = to_state
+        if to_state == "published":
+            article.published_at = utcnow()
     audit.record(user, action, "article", article.id, before={"state": before}, after={"state": to_state})
 
 

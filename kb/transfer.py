@@ -14,7 +14,7 @@ from core import audit
 from core.auth import find_user
 from core.db import db
 from kb import categories, service
-from kb.models import STATES, Article
+from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES, STATES, Article
 
 KEYS = ("title", "slug", "type", "category", "tags", "audience", "state", "owner", "language",
         "review_by", "summary")
@@ -67,6 +67,9 @@ def _file_problems(item: ArticleFile, max_body_chars: int) -> list[str]:
     found += [f"missing {k!r}" for k in REQUIRED if not meta.get(k)]
     if meta.get("state", "draft") not in STATES:
         found.append(f"unknown state {meta.get('state')!r}; use one of {', '.join(STATES)}")
+    for key, allowed in (("type", ARTICLE_TYPES), ("audience", AUDIENCES), ("language", LANGUAGES)):
+        if meta.get(key) is not None and meta[key] not in allowed:
+            found.append(f"unknown {key} {meta[key]!r}; use one of {', '.join(allowed)}")
     if meta.get("owner") and not find_user(str(meta["owner"])):
         found.append(f"owner {meta['owner']!r} is not a user (create it with 'flask users create')")
     if meta.get("review_by") is not None and not isinstance(meta["review_by"], date):
@@ -130,7 +133,11 @@ def import_folder(folder: Path, actor, max_body_chars: int) -> ImportReport:
     items = read_folder(folder, max_body_chars)
     problems = []
     for item in items:
-        content = _content(item, actor)
+        try:
+            content = _content(item, actor)
+        except ValueError as error:  # a category path the tree refuses
+            problems.append(f"{item.name}.md: {error}")
+            continue
         problems += [f"{item.name}.md: {p}" for p in service.problems(content, max_body_chars)]
         if problems:
             continue

@@ -1,0 +1,40 @@
+# Two commands: `make run` serves the demo site on http://127.0.0.1:5000, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PO     := $(wildcard translations/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+WORKERS ?= 2
+
+.PHONY: run test install translations clean
+
+run: install
+	$(BIN)/flask --app wsgi init --demo
+	@echo "Servicebook on http://$(HOST):$(PORT)/ (demo users: staff, editor, publisher, trainer, quality_lead, admin; password: servicebook)"
+	SERVICEBOOK_ENV=development $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: install
+	$(BIN)/python -m pytest
+
+install: $(STAMP) $(MO)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Servicebook needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
+
+# After changing UI strings: refresh the catalogue, translate the new entries in the .po, then `make`.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,115 @@
+"""Fixtures: every test that uses `app` runs on SQLite and on a real PostgreSQL server.
+
+The schema is made by the Alembic migrations, once per backend; each test starts from empty tables.
+"""
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from core import auth, migrate
+from core.db import Base, db
+from kb import categories, service
+from kb.models import Article
+from pgserver import PostgresUnavailable, running_postgres
+from wsgi import create_app
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    try:
+        with running_postgres() as url:
+            yield url
+    except PostgresUnavailable as missing:
+        pytest.skip(f"PostgreSQL part skipped: {missing}")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'servicebook.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    migrate.upgrade(url)
+    return url
+
+
+def _empty_tables(url: str) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if url.startswith("postgresql"):
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "SECRET_KEY": "test", "TESTING": True, "PASSWORD_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables(database_url)
+    db.engine.dispose()
+
+
+class Browser(FlaskClient):
+    """The test client, each request in its own app context (its own `g` and session, as in a server),
+    with a way to find the page's CSRF token as a real form would send it."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+    def csrf(self, url: str = "/") -> str:
+        page = self.get(url)
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+
+    def submit(self, url: str, data: dict | None = None, token_from: str = "/", **kwargs):
+        return self.post(url, data={"csrf_token": self.csrf(token_from), **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = Browser
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    def make(username: str, *roles: str) -> auth.User:
+        user = auth.create_user(username, list(roles) or ["staff"], PASSWORD)
+        db.session.commit()
+        return user
+    return make
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Log in through the login form as a new user holding `role`; returns the user."""
+    def login(role: str, username: str | None = None) -> auth.User:
+        user = make_user(username or role, role)
+        answer = client.submit("/login", {"username": user.username, "password": PASSWORD}, token_from="/login")
+        assert answer.status_code == 302, answer.text
+        return user
+    return login
+
+
+@pytest.fixture
+def make_article(app, make_user):
+    """An article made through kb.service, committed; owner and category are made when needed."""
+    def make(title="How to handle a complaint", body="## Issue\n\nA customer complains.\n", state="published",
+             owner=None, category="Customer care", **fields) -> "Article":
+        owner = owner or auth.find_user("owner") or make_user("owner", "editor")
+        content = service.ArticleContent(
+            title=title, body=body, type=fields.pop("type", "knowledge_article"),
+            category_id=categories.ensure_path(category, owner).id, owner_id=owner.id, **fields)
+        article = service.create_article(content, owner, state=state)
+        db.session.commit()
+        return article
+    return make

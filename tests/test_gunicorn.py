@@ -1,0 +1,111 @@
+"""The site under gunicorn with two workers, on each database: sessions, CSRF and edit conflicts hold."""
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from core.db import db
+from kb.models import Article
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(app, database_url, tmp_path):
+    """gunicorn, 2 sync workers, a fresh instance folder and no SECRET_KEY: the workers must agree on one."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env |= {"DATABASE_URL": database_url, "SERVICEBOOK_INSTANCE": str(tmp_path / "instance"),
+            "SERVICEBOOK_ENV": "development"}
+    log = tmp_path / "gunicorn.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+             "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/login", timeout=2)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("gunicorn did not start:\n" + log.read_text())
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+
+
+class Session:
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(self.base + path, timeout=10) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def post(self, path: str, data: dict, token_from: str = "/") -> tuple[int, str]:
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.get(token_from)[1]).group(1)
+        body = urllib.parse.urlencode({"csrf_token": token, **data}).encode()
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=10) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+
+def test_a_login_holds_across_both_workers(server, make_user):
+    make_user("ann", "editor")
+    browser = Session(server)
+    assert browser.post("/login", {"username": "ann", "password": PASSWORD}, token_from="/login")[0] == 200
+    answers = [browser.get("/kb/articles/new")[0] for _ in range(20)]
+    assert answers == [200] * 20
+
+
+def test_two_editors_saving_the_same_version_at_once_one_wins_one_is_told(server, make_user, make_article):
+    article = make_article(body="Original.\n")
+    make_user("ann", "editor")
+    make_user("bo", "editor")
+    editors = [Session(server), Session(server)]
+    for name, browser in zip(("ann", "bo"), editors):
+        browser.post("/login", {"username": name, "password": PASSWORD}, token_from="/login")
+    form = {"title": article.title, "type": article.type, "summary": "", "category_id": article.category_id,
+            "tags": "", "audience": article.audience, "language": article.language,
+            "owner_id": article.owner_id, "review_by": "", "note": "", "base_version": article.version,
+            "save": "Save"}
+
+    def save(index: int) -> int:
+        status, _ = editors[index].post(f"/kb/articles/{article.id}/edit", form | {"body": f"Editor {index}.\n"},
+                                        token_from=f"/kb/articles/{article.id}/edit")
+        return status
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(save, range(2)))
+    assert statuses == [200, 409]  # the winner followed its redirect to the article page
+    db.session.remove()
+    saved = db.session.get(Article, article.id)
+    assert saved.body in ("Editor 0.\n", "Editor 1.\n")
+    assert [r.number for r in saved.revisions] == [1, 2]

@@ -1,0 +1,191 @@
+"""Who may see and do what: every role (and the anonymous visitor) against every guarded page."""
+import pytest
+from sqlalchemy import select
+
+from core.db import db
+from kb.models import Article
+
+ROLES = ["staff", "editor", "publisher", "trainer", "quality_lead", "admin"]
+EVERYONE = ["anonymous", *ROLES]
+LOGIN = "login"  # a 302 to the login page
+
+
+def _who(role, login_as):
+    if role != "anonymous":
+        login_as(role, f"{role}-user")
+
+
+def _assert_status(answer, expected, url):
+    if expected == LOGIN:
+        assert answer.status_code == 302, (url, answer.status_code)
+        assert answer.headers["Location"].startswith("/login"), answer.headers["Location"]
+    else:
+        assert answer.status_code == expected, (url, answer.status_code)
+
+
+def _state_in_database(article_id: int) -> str:
+    """Read through a connection of its own, so nothing cached in a session can answer."""
+    with db.engine.connect() as connection:
+        return connection.scalar(select(Article.state).where(Article.id == article_id))
+
+
+# ---- pages --------------------------------------------------------------------------------------
+
+#                     anonymous staff  editor publisher trainer quality_lead admin
+PAGES = {
+    "new article":     (LOGIN,    403,   200,   200,      403,    403,         200),
+    "edit article":    (LOGIN,    403,   200,   200,      403,    403,         200),
+    "review list":     (LOGIN,    403,   200,   200,      403,    403,         200),
+    "categories":      (LOGIN,    403,   200,   200,      403,    403,         200),
+    "history":         (LOGIN,    200,   200,   200,      200,    200,         200),
+    "diff":            (LOGIN,    200,   200,   200,      200,    200,         200),
+    "draft article":   (404,      404,   200,   200,      404,    404,         200),
+    "draft history":   (LOGIN,    404,   200,   200,      404,    404,         200),
+    "draft edit":      (LOGIN,    403,   200,   200,      403,    403,         200),
+    "in-review article": (404,    404,   200,   200,      404,    404,         200),
+    "archived article": (404,     404,   200,   200,      404,    404,         200),
+    "staff article":   (404,      200,   200,   200,      200,    200,         200),
+    "trainee article": (404,      200,   200,   200,      200,    200,         200),
+    "public article":  (200,      200,   200,   200,      200,    200,         200),
+    "public draft":    (404,      404,   200,   200,      404,    404,         200),
+}
+MATRIX = [(page, role, row[i]) for page, row in PAGES.items() for i, role in enumerate(EVERYONE)]
+
+
+def _url_of(page: str, make_article) -> str:
+    if page == "new article":
+        return "/kb/articles/new"
+    if page == "review list":
+        return "/kb/review"
+    if page == "categories":
+        return "/kb/categories"
+    state = {"draft": "draft", "in-review": "review", "archived": "archived", "public draft": "draft"}
+    found = make_article(title=f"The {page}", state=next((s for k, s in state.items() if page.startswith(k)),
+                                                         "published"),
+                         audience={"trainee article": "trainees", "public article": "public",
+                                   "public draft": "public"}.get(page, "staff"))
+    if page in ("edit article", "draft edit"):
+        return f"/kb/articles/{found.id}/edit"
+    if page in ("history", "draft history"):
+        return f"/kb/articles/{found.id}/history"
+    if page == "diff":
+        return f"/kb/articles/{found.id}/diff?a=1&b=1"
+    return f"/kb/articles/{found.id}/{found.slug}"
+
+
+@pytest.mark.parametrize(("page", "role", "expected"), MATRIX, ids=[f"{p}-{r}" for p, r, _ in MATRIX])
+def test_page_answers_each_role_as_the_matrix_says(client, login_as, make_article, page, role, expected):
+    url = _url_of(page, make_article)
+    _who(role, login_as)
+    _assert_status(client.get(url), expected, url)
+
+
+def test_login_redirect_remembers_the_page_asked_for(client, make_article):
+    answer = client.get("/kb/review")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/login?next=%2Fkb%2Freview"
+
+
+# ---- state transitions ----------------------------------------------------------------------------
+
+# (state before, action) -> roles that may; everyone else with write_articles gets 403 from kb.service,
+# those without it get 403 from the view, anonymous is sent to log in
+TRANSITION_ROLES = {
+    ("draft", "submit"): {"editor", "publisher", "admin"},
+    ("draft", "publish"): {"publisher", "admin"},
+    ("review", "publish"): {"publisher", "admin"},
+    ("review", "return"): {"editor", "publisher", "admin"},
+    ("published", "archive"): {"publisher", "admin"},
+    ("published", "unpublish"): {"publisher", "admin"},
+    ("archived", "reopen"): {"publisher", "admin"},
+    # no such transition: nobody may
+    ("draft", "archive"): set(),
+    ("draft", "return"): set(),
+    ("published", "submit"): set(),
+    ("archived", "publish"): set(),
+    ("review", "delete"): set(),
+}
+AFTER = {("draft", "submit"): "review", ("draft", "publish"): "published", ("review", "publish"): "published",
+         ("review", "return"): "draft", ("published", "archive"): "archived",
+         ("published", "unpublish"): "draft", ("archived", "reopen"): "draft"}
+STEPS = [(before, action, role) for (before, action) in TRANSITION_ROLES for role in EVERYONE]
+
+
+@pytest.mark.parametrize(("before", "action", "role"), STEPS, ids=[f"{b}-{a}-{r}" for b, a, r in STEPS])
+def test_state_change_is_done_only_for_roles_allowed_to(client, login_as, make_article, before, action, role):
+    found = make_article(title="Moving article", state=before, audience="public")
+    _who(role, login_as)
+    answer = client.submit(f"/kb/articles/{found.id}/state", {"action": action, "base_version": found.version})
+    if role in TRANSITION_ROLES[(before, action)]:
+        assert answer.status_code == 302, answer.text
+        assert answer.headers["Location"] == f"/kb/articles/{found.id}/{found.slug}"
+        assert _state_in_database(found.id) == AFTER[(before, action)]
+    else:
+        expected = LOGIN if role == "anonymous" else 403
+        _assert_status(answer, expected, action)
+        assert _state_in_database(found.id) == before
+
+
+def test_article_page_offers_only_the_state_changes_the_role_may_make(client, login_as, make_article):
+    found = make_article(title="Draft to offer", state="draft")
+    login_as("editor", "ed")
+    page = client.get(f"/kb/articles/{found.id}")
+    assert 'name="action" value="submit"' in page.text
+    assert 'name="action" value="publish"' not in page.text
+
+
+def test_state_change_based_on_an_old_version_changes_nothing(client, login_as, make_article):
+    found = make_article(title="Stale draft", state="draft")
+    login_as("publisher", "pub")
+    answer = client.submit(f"/kb/articles/{found.id}/state", {"action": "publish", "base_version": found.version - 1})
+    assert answer.status_code == 303
+    assert _state_in_database(found.id) == "draft"
+
+
+# ---- what staff see in lists --------------------------------------------------------------------
+
+@pytest.mark.parametrize("hidden_state", ["draft", "review", "archived"])
+def test_staff_never_see_unpublished_articles_on_the_home_page(client, login_as, make_article, hidden_state):
+    make_article(title="Zebra published guidance", state="published")
+    make_article(title="Zebra unpublished guidance", state=hidden_state)
+    login_as("staff", "sam")
+    page = client.get("/")
+    assert "Zebra published guidance" in page.text
+    assert "Zebra unpublished guidance" not in page.text
+
+
+@pytest.mark.parametrize("hidden_state", ["draft", "review", "archived"])
+def test_staff_never_see_unpublished_articles_in_search_results(client, login_as, make_article, hidden_state):
+    make_article(title="Zebra published guidance", state="published")
+    make_article(title="Zebra unpublished guidance", state=hidden_state, body="Zebra crossing rules.\n")
+    login_as("staff", "sam")
+    page = client.get("/search?q=zebra")
+    assert "Zebra published guidance" in page.text
+    assert "Zebra unpublished guidance" not in page.text
+    assert "1 article found" in page.text
+
+
+@pytest.mark.parametrize("hidden_state", ["draft", "review", "archived"])
+def test_staff_never_see_unpublished_articles_in_a_category(client, login_as, make_article, hidden_state):
+    shown = make_article(title="Zebra published guidance", state="published")
+    make_article(title="Zebra unpublished guidance", state=hidden_state)
+    login_as("staff", "sam")
+    page = client.get(f"/kb/categories/{shown.category_id}")
+    assert "Zebra published guidance" in page.text
+    assert "Zebra unpublished guidance" not in page.text
+
+
+def test_editors_do_see_drafts_in_search_results(client, login_as, make_article):
+    make_article(title="Zebra draft guidance", state="draft")
+    login_as("editor", "ed")
+    assert "Zebra draft guidance" in client.get("/search?q=zebra").text
+
+
+def test_visitors_see_only_public_articles_in_search_results(client, make_article):
+    make_article(title="Zebra public guidance", audience="public")
+    make_article(title="Zebra staff guidance", audience="staff")
+    make_article(title="Zebra trainee guidance", audience="trainees")
+    page = client.get("/search?q=zebra")
+    assert "Zebra public guidance" in page.text
+    assert "Zebra staff guidance" not in page.text
+    assert "Zebra trainee guidance" not in page.text

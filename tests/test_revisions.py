@@ -1,0 +1,182 @@
+"""Every save is a revision; history, diff and restore; an edit based on an old version is refused."""
+import re
+
+from sqlalchemy import select
+
+from core.audit import trail
+from core.db import db
+from kb import categories, service
+from kb.diff import line_diff
+from kb.models import Article, Revision
+
+
+def edit_form(article, **changes):
+    fields = {
+        "title": article.title, "type": article.type, "summary": article.summary, "body": article.body,
+        "category_id": article.category_id, "tags": ", ".join(article.tag_names),
+        "audience": article.audience, "language": article.language, "owner_id": article.owner_id,
+        "review_by": article.review_by.isoformat() if article.review_by else "",
+        "note": "", "base_version": article.version, "save": "Save",
+    }
+    return fields | changes
+
+
+def reload(article_id: int) -> Article:
+    db.session.remove()
+    return db.session.get(Article, article_id)
+
+
+def test_each_save_through_the_editor_adds_a_revision_with_author_and_note(client, login_as, make_article):
+    article = make_article(body="First line.\n")
+    editor = login_as("editor")
+    answer = client.submit(f"/kb/articles/{article.id}/edit",
+                           edit_form(article, body="First line.\nSecond line.\n", note="Add the second step"))
+    assert answer.status_code == 302
+    revisions = reload(article.id).revisions
+    assert [r.number for r in revisions] == [1, 2]
+    assert revisions[1].author_id == editor.id
+    assert revisions[1].note == "Add the second step"
+    assert revisions[1].body == "First line.\nSecond line.\n"
+
+
+def test_saving_without_changes_adds_no_revision(client, login_as, make_article):
+    article = make_article()
+    login_as("editor")
+    client.submit(f"/kb/articles/{article.id}/edit", edit_form(article))
+    assert len(reload(article.id).revisions) == 1
+
+
+def test_history_page_lists_every_revision_newest_first(client, login_as, make_article):
+    article = make_article(body="one\n")
+    login_as("editor")
+    for text in ("two\n", "three\n"):
+        current = reload(article.id)
+        client.submit(f"/kb/articles/{article.id}/edit", edit_form(current, body=text, note=f"to {text.strip()}"))
+    page = client.get(f"/kb/articles/{article.id}/history")
+    assert page.status_code == 200
+    assert page.text.index("to three") < page.text.index("to two") < page.text.index("Created")
+
+
+def test_diff_between_two_revisions_shows_removed_and_added_lines(client, login_as, make_article):
+    article = make_article(body="Greet the customer.\nAsk for the order number.\n")
+    login_as("editor")
+    client.submit(f"/kb/articles/{article.id}/edit",
+                  edit_form(article, body="Greet the customer by name.\nAsk for the order number.\n"))
+    page = client.get(f"/kb/articles/{article.id}/diff?a=1&b=2")
+    assert page.status_code == 200
+    removed = re.search(r'<tr class="diff-removed">.*?</tr>', page.text, re.S).group(0)
+    added = re.search(r'<tr class="diff-added">.*?</tr>', page.text, re.S).group(0)
+    assert "Greet the customer." in removed
+    assert "Greet the customer by name." in added
+
+
+def test_line_diff_marks_only_changed_lines():
+    rows = line_diff("a\nb\nc", "a\nB\nc\nd")
+    assert [(r.kind, r.text) for r in rows] == [
+        ("same", "a"), ("removed", "b"), ("added", "B"), ("same", "c"), ("added", "d")]
+
+
+def test_restoring_an_old_revision_makes_it_the_newest_revision(client, login_as, make_article):
+    article = make_article(title="Refunds", body="Original procedure.\n")
+    login_as("editor")
+    client.submit(f"/kb/articles/{article.id}/edit", edit_form(article, body="A wrong change.\n"))
+    current = reload(article.id)
+    answer = client.submit(f"/kb/articles/{article.id}/revisions/1/restore", {"base_version": current.version})
+    assert answer.status_code == 302
+    restored = reload(article.id)
+    assert restored.body == "Original procedure.\n"
+    assert [r.note for r in restored.revisions] == ["Created", "Edited", "Restored revision 1"]
+    assert "Original procedure." in restored.body_html
+
+
+def test_second_editor_with_an_old_version_is_refused_and_keeps_their_text(client, login_as, make_article):
+    article = make_article(body="Step one.\n")
+    login_as("editor")
+    stale = edit_form(article)
+    first = client.submit(f"/kb/articles/{article.id}/edit", stale | {"body": "Step one, by Ann.\n"})
+    assert first.status_code == 302
+    second = client.submit(f"/kb/articles/{article.id}/edit", stale | {"body": "Step one, by Bo.\n"})
+    assert second.status_code == 409
+    assert "Step one, by Ann." in second.text  # the saved version is shown
+    assert "Step one, by Bo." in second.text   # and what the second editor typed is kept in the form
+    current = reload(article.id)
+    assert current.body == "Step one, by Ann.\n"
+    assert len(current.revisions) == 2
+    assert f'name="base_version" type="hidden" value="{current.version}"' in second.text
+
+
+def test_after_a_conflict_the_second_editor_can_save_deliberately(client, login_as, make_article):
+    article = make_article(body="Step one.\n")
+    login_as("editor")
+    stale = edit_form(article)
+    client.submit(f"/kb/articles/{article.id}/edit", stale | {"body": "Ann's text.\n"})
+    current = reload(article.id)
+    merged = client.submit(f"/kb/articles/{article.id}/edit",
+                           stale | {"body": "Ann's text.\nBo's text.\n", "base_version": current.version})
+    assert merged.status_code == 302
+    assert reload(article.id).body == "Ann's text.\nBo's text.\n"
+
+
+def test_a_save_that_races_another_commit_is_a_conflict_not_an_overwrite(app, make_article, make_user):
+    """Two sessions read version 1; the one that flushes second is refused by the version column."""
+    article = make_article(body="v1\n")
+    author = make_user("ann", "editor")
+    other = db.session.get(Article, article.id)
+    content = service.ArticleContent.of(other)
+    with db.engine.connect() as connection:  # someone else commits version 2 meanwhile
+        connection.execute(Article.__table__.update().where(Article.id == article.id)
+                           .values(body="theirs\n", version=Article.version + 1))
+        connection.commit()
+    content.body = "mine\n"
+    try:
+        service.revise_article(other, other.version, content, author)
+    except service.EditConflict:
+        pass
+    else:
+        raise AssertionError("the racing save was not refused")
+    db.session.remove()
+    assert db.session.scalar(select(Article.body).where(Article.id == article.id)) == "theirs\n"
+    assert db.session.scalar(select(Revision.number).where(Revision.article_id == article.id)
+                             .order_by(Revision.number.desc()).limit(1)) == 1
+
+
+def test_state_changes_are_kept_in_the_audit_trail(client, login_as, make_article):
+    article = make_article(state="draft")
+    login_as("admin")
+    client.submit(f"/kb/articles/{article.id}/state", {"action": "submit", "base_version": article.version})
+    current = reload(article.id)
+    client.submit(f"/kb/articles/{article.id}/state", {"action": "publish", "base_version": current.version})
+    assert reload(article.id).state == "published"
+    events = [(e.action, e.before, e.after) for e in trail("article", article.id)]
+    assert ("submit", {"state": "draft"}, {"state": "review"}) in events
+    assert ("publish", {"state": "review"}, {"state": "published"}) in events
+
+
+def test_a_state_change_from_a_stale_page_is_refused(client, login_as, make_article):
+    article = make_article(state="draft")
+    login_as("publisher")
+    stale_version = article.version
+    client.submit(f"/kb/articles/{article.id}/state", {"action": "publish", "base_version": stale_version})
+    answer = client.submit(f"/kb/articles/{article.id}/state",
+                           {"action": "unpublish", "base_version": stale_version})
+    assert answer.status_code == 303
+    assert reload(article.id).state == "published"
+
+
+def test_due_for_review_lists_overdue_articles_of_the_owner(client, login_as, make_article):
+    from datetime import date, timedelta
+    owner = login_as("editor")
+    make_article(title="Past its review date", owner=owner, review_by=date.today() - timedelta(days=3))
+    make_article(title="Reviewed next year", owner=owner, review_by=date.today() + timedelta(days=400))
+    page = client.get("/kb/review")
+    assert "Past its review date" in page.text
+    assert "overdue" in page.text
+    assert "Reviewed next year" not in page.text
+
+
+def test_category_paths_are_created_once(app, make_user):
+    user = make_user("ann", "editor")
+    first = categories.ensure_path("客户服务/投诉", user)
+    again = categories.ensure_path("客户服务 / 投诉", user)
+    assert first.id == again.id
+    assert first.path == "客户服务/投诉"
