@@ -1,8 +1,9 @@
 """Servicebook: `create_app()` for tests and commands, `app` for gunicorn and `flask --app wsgi`."""
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from core import config as settings_source
 from core.auth import login_manager
@@ -21,6 +22,14 @@ SECURITY_HEADERS = {
 }
 
 
+class RowId(IntegerConverter):
+    """`<int:...>` in our URLs: a number an INTEGER column can hold; a larger one does not match (404)
+    instead of overflowing in the database driver (500)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """A configured app; `config` overrides the defaults, the environment and the instance file."""
     import demo
@@ -30,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(settings_source.load(config))
+    app.url_map.converters["int"] = RowId
     _register_pages(app)  # first, so its after_request (security headers) runs last, on every answer
     db.init_app(app)
     login_manager.init_app(app)
@@ -50,10 +60,18 @@ def _register_pages(app: Flask) -> None:
 
     @app.context_processor
     def page_globals():
-        form = LanguageForm(next=request.full_path.rstrip("?"))
+        # formdata=None: never filled from (or made to parse) the request's own form, so an error
+        # page for a POST, a 413 included, renders without reading the refused body again
+        form = LanguageForm(formdata=None, next=request.full_path.rstrip("?"))
         form.language.choices = options(app.config["LANGUAGES"].items())
         form.language.data = str(get_locale())
         return {"language_form": form, "locale": str(get_locale())}
+
+    @app.before_request
+    def refuse_nul_characters():
+        """No form or link of ours sends a NUL, and PostgreSQL can neither store nor compare one."""
+        if any("\x00" in value for values in (request.args, request.form) for _, value in values.items(multi=True)):
+            abort(400, description="The request contains a NUL character; nothing was saved.")
 
     @app.after_request
     def security_headers(response):

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from core import audit
 from core.db import Base, db, utcnow
 
 ROLES = ("staff", "editor", "publisher", "trainer", "quality_lead", "admin")
@@ -120,6 +121,7 @@ def create_user(username: str, roles: list[str], password: str, display_name: st
     user.role_rows = [UserRole(role=r) for r in dict.fromkeys(roles)]
     db.session.add(user)
     db.session.flush()
+    audit.record(None, "create", "user", user.id, after={"username": username, "roles": sorted(user.roles)})
     return user
 
 

@@ -50,6 +50,7 @@ def load(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 4 * 1024 * 1024,  # Flask's 500 kB default would refuse a long body sent as multipart
         "MAX_BODY_CHARS": MAX_BODY_CHARS,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import threading
 
-from flask import Flask, g, render_template
+from flask import Flask, g, make_response, render_template
 from flask.globals import _cv_app
 from sqlalchemy import create_engine, event, MetaData
 from sqlalchemy.engine import Engine
@@ -70,17 +70,17 @@ class Database:
     def _commit_or_explain(self, response):
         """Commit what a successful request changed; on failure answer clearly, keep nothing."""
         session = self.session()
-        if response.status_code >= 400 or g.get("rollback_only"):
+        if response.status_code >= 400:
             session.rollback()
             return response
         try:
             session.commit()
         except (StaleDataError, IntegrityError):
             session.rollback()
-            return render_template("error.html", code=409, reason="conflict"), 409
+            return make_response(render_template("error.html", code=409, reason="conflict"), 409)
         except OperationalError:
             session.rollback()
-            return render_template("error.html", code=503, reason="busy"), 503
+            return make_response(render_template("error.html", code=503, reason="busy"), 503)
         for hook in g.pop("after_commit", []):
             hook()
         return response

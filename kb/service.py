@@ -264,8 +264,8 @@ def find_articles(words: str, user, limit: int = 50) -> list[Article]:
     terms = [t for t in words.split() if t][:10]
     if not terms:
         return []
-    matches = [or_(Article.title.contains(t, autoescape=True), Article.summary.contains(t, autoescape=True),
-                   Article.body.contains(t, autoescape=True)) for t in terms]
+    matches = [or_(Article.title.icontains(t, autoescape=True), Article.summary.icontains(t, autoescape=True),
+                   Article.body.icontains(t, autoescape=True)) for t in terms]
     query = (select(Article).where(visibility(user), *matches)
              .order_by(Article.updated_at.desc()).limit(limit))
     return list(db.session.scalars(query))

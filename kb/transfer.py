@@ -99,7 +99,10 @@ def read_folder(folder: Path, max_body_chars: int) -> list[ArticleFile]:
         try:
             if path.stat().st_size > max_body_chars * 4 + 65536:
                 raise ValueError(f"the file is {path.stat().st_size:,} bytes, too large for an article")
-            meta, body = split_front_matter(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            if "\x00" in text:
+                raise ValueError("contains a NUL character; it is not a text file")
+            meta, body = split_front_matter(text)
         except UnicodeDecodeError:
             problems.append(f"{path.name}: not UTF-8 text")
             continue

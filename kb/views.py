@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.auth import User, require
 from core.db import db
+from core.markdown import render
 from kb import categories, service
 from kb.diff import line_diff
 from kb.forms import KCS_TEMPLATE, ArticleForm, CategoryForm, RestoreForm, StateForm
@@ -120,7 +121,7 @@ def edit_article(article_id: int):
 
 
 def _editor_page(form: ArticleForm, found: Article | None):
-    preview = service.render(form.body.data or "") if form.preview.data else None
+    preview = render(form.body.data or "") if form.preview.data else None
     status = 400 if form.errors else 200
     return render_template("kb/edit.html", form=form, article=found, preview=preview), status
 
@@ -165,7 +166,7 @@ def diff(article_id: int):
     found = _article_or_404(article_id)
     newest = len(found.revisions)
     a, b = request.args.get("a", newest - 1, type=int), request.args.get("b", newest, type=int)
-    old, new = service.revision(found, a), service.revision(found, b)
+    old, new = (service.revision(found, n) if 0 < n <= newest else None for n in (a, b))
     if old is None or new is None:
         abort(400, description=_("Choose two revisions between 1 and %(n)s.", n=newest))
     return render_template("kb/diff.html", article=found, old=old, new=new,

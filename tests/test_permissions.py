@@ -1,9 +1,10 @@
 """Who may see and do what: every role (and the anonymous visitor) against every guarded page."""
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.db import db
-from kb.models import Article
+from kb import service
+from kb.models import Article, Category, Revision
 
 ROLES = ["staff", "editor", "publisher", "trainer", "quality_lead", "admin"]
 EVERYONE = ["anonymous", *ROLES]
@@ -52,25 +53,31 @@ PAGES = {
 MATRIX = [(page, role, row[i]) for page, row in PAGES.items() for i, role in enumerate(EVERYONE)]
 
 
+FIXED_PAGES = {"new article": "/kb/articles/new", "review list": "/kb/review", "categories": "/kb/categories"}
+# page -> (state, audience, which page of the article)
+ARTICLE_PAGES = {
+    "edit article": ("published", "staff", "/edit"),
+    "history": ("published", "staff", "/history"),
+    "diff": ("published", "staff", "/diff?a=1&b=1"),
+    "draft article": ("draft", "staff", ""),
+    "draft history": ("draft", "staff", "/history"),
+    "draft edit": ("draft", "staff", "/edit"),
+    "in-review article": ("review", "staff", ""),
+    "archived article": ("archived", "staff", ""),
+    "staff article": ("published", "staff", ""),
+    "trainee article": ("published", "trainees", ""),
+    "public article": ("published", "public", ""),
+    "public draft": ("draft", "public", ""),
+}
+assert set(FIXED_PAGES) | set(ARTICLE_PAGES) == set(PAGES)
+
+
 def _url_of(page: str, make_article) -> str:
-    if page == "new article":
-        return "/kb/articles/new"
-    if page == "review list":
-        return "/kb/review"
-    if page == "categories":
-        return "/kb/categories"
-    state = {"draft": "draft", "in-review": "review", "archived": "archived", "public draft": "draft"}
-    found = make_article(title=f"The {page}", state=next((s for k, s in state.items() if page.startswith(k)),
-                                                         "published"),
-                         audience={"trainee article": "trainees", "public article": "public",
-                                   "public draft": "public"}.get(page, "staff"))
-    if page in ("edit article", "draft edit"):
-        return f"/kb/articles/{found.id}/edit"
-    if page in ("history", "draft history"):
-        return f"/kb/articles/{found.id}/history"
-    if page == "diff":
-        return f"/kb/articles/{found.id}/diff?a=1&b=1"
-    return f"/kb/articles/{found.id}/{found.slug}"
+    if page in FIXED_PAGES:
+        return FIXED_PAGES[page]
+    state, audience, suffix = ARTICLE_PAGES[page]
+    found = make_article(title=f"The {page}", state=state, audience=audience)
+    return f"/kb/articles/{found.id}{suffix}" if suffix else f"/kb/articles/{found.id}/{found.slug}"
 
 
 @pytest.mark.parametrize(("page", "role", "expected"), MATRIX, ids=[f"{p}-{r}" for p, r, _ in MATRIX])
@@ -84,6 +91,48 @@ def test_login_redirect_remembers_the_page_asked_for(client, make_article):
     answer = client.get("/kb/review")
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/login?next=%2Fkb%2Freview"
+
+
+# ---- writes by roles that may not write -------------------------------------------------------------
+
+def _snapshot() -> tuple:
+    with db.engine.connect() as connection:
+        return (connection.scalar(select(func.count()).select_from(Article)),
+                connection.scalar(select(func.count()).select_from(Revision)),
+                connection.scalar(select(func.count()).select_from(Category)),
+                tuple(connection.execute(select(Article.id, Article.title, Article.body, Article.version)
+                                         .order_by(Article.id))))
+
+
+WRITES = ["new article", "edit article", "restore revision", "new category"]
+READERS_ONLY = [(write, role) for write in WRITES for role in ("anonymous", "staff", "trainer", "quality_lead")]
+
+
+@pytest.mark.parametrize(("write", "role"), READERS_ONLY, ids=[f"{w}-{r}" for w, r in READERS_ONLY])
+def test_roles_without_write_permission_cannot_write_by_post(client, login_as, make_article, write, role):
+    found = make_article(title="Existing guidance", body="Old body.\n")
+    owner = found.owner
+    revise(found, owner, "New body.\n")
+    _who(role, login_as)
+    before = _snapshot()
+    article_form = {"title": "Written anyway", "type": "faq", "body": "Forced body.\n",
+                    "category_id": found.category_id, "audience": "staff", "language": "en",
+                    "owner_id": owner.id, "save": "Save", "base_version": found.version}
+    url, data = {
+        "new article": ("/kb/articles/new", article_form),
+        "edit article": (f"/kb/articles/{found.id}/edit", article_form),
+        "restore revision": (f"/kb/articles/{found.id}/revisions/1/restore", {"base_version": found.version}),
+        "new category": ("/kb/categories", {"name": "Forced category", "parent_id": 0}),
+    }[write]
+    _assert_status(client.submit(url, data), LOGIN if role == "anonymous" else 403, url)
+    assert _snapshot() == before
+
+
+def revise(article, author, body):
+    content = service.ArticleContent.of(article)
+    content.body = body
+    service.revise_article(article, article.version, content, author)
+    db.session.commit()
 
 
 # ---- state transitions ----------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from core.db import db
 from core.markdown import render
@@ -254,5 +256,21 @@ def test_article_page_carries_the_security_headers(client, make_article):
 def test_csrf_error_page_carries_the_security_headers(client):
     response = client.post("/logout")
     assert response.status_code == 400
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(("problem", "status", "words"), [
+    (IntegrityError("INSERT", {}, Exception("duplicate key")), 409, "Someone else saved first"),
+    (OperationalError("COMMIT", {}, Exception("database is locked")), 503, "The database is busy"),
+])
+def test_a_failed_commit_is_answered_with_an_error_page_carrying_the_security_headers(
+        client, monkeypatch, problem, status, words):
+    def refuse(self):
+        raise problem
+    monkeypatch.setattr(Session, "commit", refuse)
+    response = client.get("/")
+    assert response.status_code == status
+    assert words in response.text
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"

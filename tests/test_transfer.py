@@ -80,16 +80,17 @@ def varied_articles(admin, make_user, make_article):
     zhang = make_user("zhang", "editor")
     make_article(title="How to handle a complaint", tags=["complaints", "escalation"],
                  summary="Steps from first contact to closure.", review_by=date(2027, 5, 31))
-    make_article(title="FAQ: refunds & returns — \"quick\" answers", type="faq", category="Customer care/Refunds/Online",
-                 body="## Can I get a refund?\n\nYes: within 30 days.\n\n---\n\n*Last line* with trailing space \n",
-                 audience="public", state="draft", tags=["refunds"])
+    make_article(title="FAQ: refunds & returns — \"quick\" answers", type="faq",
+                 category="Customer care/Refunds/Online", audience="public", state="draft", tags=["refunds"],
+                 body="## Can I get a refund?\n\nYes: within 30 days.\n\n---\n\n*Last line* with trailing space \n")
     make_article(title="投诉处理流程", type="procedure", category="客户服务/投诉", owner=zhang, language="zh",
                  body="## 问题 (Issue)\n\n客户投诉服务态度。\n\n## 解决方法 (Resolution)\n\n1. 倾听\n2. 道歉\n",
-                 tags=["投诉", "服务"], summary="从受理到结案的步骤。", review_by=date(2026, 12, 1), state="review")
-    make_article(title="电话礼仪", type="service_standard", category="客户服务/投诉", owner=zhang, language="zh",
-                 body="接听电话时先问好。\n", audience="trainees", state="archived")
-    make_article(title="Yes", type="best_practice", category="Quality", body="A title YAML would read as true.\n",
-                 tags=["yaml", "edge-case"], summary="2024")
+                 tags=["投诉", "服务"], summary="从受理到结案的步骤。", review_by=date(2026, 12, 1),
+                 state="review")
+    make_article(title="电话礼仪", type="service_standard", category="客户服务/投诉", owner=zhang,
+                 language="zh", body="接听电话时先问好。\n", audience="trainees", state="archived")
+    make_article(title="Yes", type="best_practice", category="Quality", summary="2024",
+                 body="A title YAML would read as true.\n", tags=["yaml", "edge-case"])
 
 
 # ---------------------------------------------------------------- export, then import
@@ -235,6 +236,11 @@ def test_a_file_that_is_not_utf8_is_reported(app, admin, tmp_path):
     assert "latin1.md: not UTF-8 text" in import_refused(app, tmp_path)
 
 
+def test_a_file_with_a_nul_character_is_reported(app, admin, tmp_path):
+    write(tmp_path, "nul.md", GOOD.format(title="Nul", body="Before\x00after."))
+    assert "nul.md: contains a NUL character" in import_refused(app, tmp_path)
+
+
 def test_two_files_with_the_same_slug_are_reported(app, admin, tmp_path):
     write(tmp_path, "one.md", GOOD.format(title="One", body="Body.").replace("owner:", "slug: refunds\nowner:"))
     write(tmp_path, "two.md", GOOD.format(title="Two", body="Body.").replace("owner:", "slug: refunds\nowner:"))
@@ -306,7 +312,8 @@ def test_a_file_with_a_too_long_category_name_is_reported_not_a_crash(app, admin
 
 
 def test_a_file_with_an_impossible_review_date_is_reported(app, admin, tmp_path):
-    write(tmp_path, "date.md", GOOD.format(title="Date", body="Body.").replace("owner:", "review_by: 2027-13-45\nowner:"))
+    write(tmp_path, "date.md",
+          GOOD.format(title="Date", body="Body.").replace("owner:", "review_by: 2027-13-45\nowner:"))
     assert "date.md" in import_refused(app, tmp_path)
 
 
