@@ -85,8 +85,9 @@ def _register_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        own_words = error.description if error.description != type(error).description else None
         return render_template("error.html", code=error.code, reason=error.name,
-                               description=error.description), error.code
+                               description=own_words), error.code
 
 
 def __getattr__(name: str):

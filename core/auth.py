@@ -106,6 +106,24 @@ def _load_user(user_id: str):
     return db.session.get(User, int(user_id))
 
 
+def password_matches(user: "User | None", password: str) -> bool:
+    """Checks a hash even for an unknown name, so the answer's timing does not tell which names exist."""
+    if user is None or not user.active:
+        check_password_hash(_decoy_hash(), password)
+        return False
+    return user.check_password(password)
+
+
+def _decoy_hash() -> str:
+    method = current_app.config["PASSWORD_METHOD"]
+    if method not in _DECOYS:
+        _DECOYS[method] = generate_password_hash("decoy", method=method)
+    return _DECOYS[method]
+
+
+_DECOYS: dict[str, str] = {}
+
+
 class UnknownRole(ValueError):
     pass
 
@@ -129,16 +147,25 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
 
-def login_blocked_for(username: str, now: datetime | None = None) -> int:
-    """Minutes until `username` may try again, or 0 when not blocked."""
+def login_blocked_for(username: str, remote_addr: str = "", now: datetime | None = None) -> int:
+    """Minutes until `username` may try again from `remote_addr`, or 0 when not blocked.
+
+    Five failures for a name from one address block that pair; ten times as many from anywhere
+    block the name, so guessing from many addresses is slowed too, yet a stranger's five wrong
+    passwords from one address do not lock the owner out of their account from theirs.
+    """
     now = now or utcnow()
     window = timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
-    recent = select(func.count(), func.min(LoginFailure.at)).where(
-        LoginFailure.username == username.lower(), LoginFailure.at > now - window)
-    count, oldest = db.session.execute(recent).one()
-    if count < current_app.config["LOGIN_FAILURE_LIMIT"]:
-        return 0
-    return max(1, int((oldest + window - now).total_seconds() // 60) + 1)
+    limit = current_app.config["LOGIN_FAILURE_LIMIT"]
+    recent = (LoginFailure.username == username.lower(), LoginFailure.at > now - window)
+    from_here = select(func.count(), func.min(LoginFailure.at)).where(
+        *recent, LoginFailure.remote_addr == (remote_addr or "")[:64])
+    from_anywhere = select(func.count(), func.min(LoginFailure.at)).where(*recent)
+    for query, allowed in ((from_here, limit), (from_anywhere, limit * 10)):
+        count, oldest = db.session.execute(query).one()
+        if count >= allowed:
+            return max(1, int((oldest + window - now).total_seconds() // 60) + 1)
+    return 0
 
 
 def record_login_failure(username: str, remote_addr: str) -> None:

@@ -1,7 +1,7 @@
 """Log in, log out, choose a language."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -30,7 +30,8 @@ class LanguageForm(FlaskForm):
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site; never an absolute URL to somewhere else."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not urlsplit(target).netloc and target.isprintable() and "\\" not in target):
         return target
     return url_for("kb.home")
 
@@ -41,12 +42,12 @@ def login():
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 400 if form.errors else 200
     username = form.username.data.strip()
-    wait = auth.login_blocked_for(username)
+    wait = auth.login_blocked_for(username, request.remote_addr)
     if wait:
         form.username.errors.append(_("Too many failed attempts. Try again in %(n)s minutes.", n=wait))
         return render_template("auth/login.html", form=form), 429
     user = auth.find_user(username)
-    if user is None or not user.active or not user.check_password(form.password.data):
+    if not auth.password_matches(user, form.password.data):
         auth.record_login_failure(username, request.remote_addr)
         form.password.errors.append(_("The user name or the password is wrong."))
         return render_template("auth/login.html", form=form), 401
@@ -81,6 +82,8 @@ def choose_language():
 def pick_locale() -> str:
     """The user's choice, then this browser session's, then the browser's languages."""
     languages = list(current_app.config["LANGUAGES"])
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = getattr(current_user, "locale", None) or session.get("language")
     if chosen in languages:
         return chosen

@@ -1,6 +1,7 @@
 """Demo content: one user per role (password 'servicebook', demo only) and the articles in demo/articles."""
 from pathlib import Path
 
+import click
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -20,6 +21,11 @@ def load() -> str:
     for role in auth.ROLES:
         if auth.find_user(role) is None:
             auth.create_user(role, [role], PASSWORD, display_name=role.replace("_", " ").title())
-    report = transfer.import_folder(ARTICLES, auth.find_user("admin"), current_app.config["MAX_BODY_CHARS"])
+    try:
+        report = transfer.import_folder(ARTICLES, auth.find_user("admin"), current_app.config["MAX_BODY_CHARS"])
+    except transfer.ImportFailed as failed:
+        db.session.rollback()
+        raise click.ClickException("The demo content is broken; nothing was loaded:\n  "
+                                   + "\n  ".join(failed.problems)) from None
     db.session.commit()
     return f"Demo content loaded: {len(auth.ROLES)} users, {len(report.created)} articles."

@@ -7,17 +7,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from core.forms import options
 from kb import service
+from kb.labels import AUDIENCE_LABELS, LANGUAGE_LABELS, TYPE_LABELS
 from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES
 
-TYPE_LABELS = {
-    "knowledge_article": _l("Knowledge article"),
-    "best_practice": _l("Best practice"),
-    "service_standard": _l("Service standard"),
-    "procedure": _l("Procedure"),
-    "faq": _l("FAQ"),
-}
-AUDIENCE_LABELS = {"staff": _l("Staff"), "trainees": _l("Trainees"), "public": _l("Public")}
-LANGUAGE_LABELS = {"en": "English", "zh": "中文"}
 
 KCS_TEMPLATE = "## Issue\n\n\n## Environment\n\n\n## Resolution\n\n\n## Cause\n\n"
 

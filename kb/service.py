@@ -8,12 +8,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _
 from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit
 from core.db import db, utcnow
 from core.markdown import render
+from kb.labels import STATE_LABELS
 from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES, Article, Category, Revision, Tag
 
 MAX_TAGS = 20
@@ -29,7 +31,11 @@ class EditConflict(Exception):
 
 
 class NotAllowed(Exception):
-    """The user may not do this to this article in its current state."""
+    """The user may not do this to this article."""
+
+
+class NoSuchTransition(Exception):
+    """The article's state does not allow this step (draft articles cannot be archived...)."""
 
 
 @dataclass
@@ -86,9 +92,9 @@ def problems(content: ArticleContent, max_body_chars: int) -> list[str]:
 def tag_problems(tags: list[str]) -> list[str]:
     found = []
     if len(tags) > MAX_TAGS:
-        found.append(f"At most {MAX_TAGS} tags.")
+        found.append(_("At most %(n)s tags.", n=MAX_TAGS))
     if any(len(t) > MAX_TAG_CHARS for t in tags):
-        found.append(f"A tag is longer than {MAX_TAG_CHARS} characters.")
+        found.append(_("A tag is longer than %(n)s characters.", n=MAX_TAG_CHARS))
     return found
 
 
@@ -191,7 +197,7 @@ def restore_revision(article: Article, number: int, base_version: int, author) -
     content.title, content.summary, content.body = old.title, old.summary, old.body
     revision = revise_article(article, base_version, content, author, f"Restored revision {number}")
     if revision is None:
-        raise NotAllowed(f"Revision {number} is the same as the current text.")
+        raise NotAllowed(_("Revision %(n)s is the same as the current text.", n=number))
     return revision
 
 
@@ -207,6 +213,9 @@ TRANSITIONS = {
 }
 
 
+ACTIONS = {action for (_state, action) in TRANSITIONS}
+
+
 def actions_for(article: Article, user) -> list[str]:
     return [action for (state, action), (_, permission) in TRANSITIONS.items()
             if state == article.state and user.can(permission)]
@@ -215,10 +224,11 @@ def actions_for(article: Article, user) -> list[str]:
 def change_state(article: Article, action: str, base_version: int, user) -> None:
     step = TRANSITIONS.get((article.state, action))
     if step is None:
-        raise NotAllowed(f"An article in state {article.state!r} cannot be {action!r}ed.")
+        raise NoSuchTransition(_("This step is not possible from the article's present state (%(state)s).",
+                                 state=STATE_LABELS[article.state]))
     to_state, permission = step
     if not user.can(permission):
-        raise NotAllowed("You may not do that.")
+        raise NotAllowed(_("Your role does not allow this step."))
     if base_version != article.version:
         raise EditConflict(article.id)
     before = article.state

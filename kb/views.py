@@ -11,10 +11,12 @@ from core.db import db
 from core.markdown import render
 from kb import categories, service
 from kb.diff import line_diff
+from kb.labels import STATE_LABELS, for_templates
 from kb.forms import KCS_TEMPLATE, ArticleForm, CategoryForm, RestoreForm, StateForm
 from kb.models import Article, Category
 
 bp = Blueprint("kb", __name__)
+bp.record_once(lambda state: state.app.jinja_env.globals.update(for_templates()))
 
 
 def _article_or_404(article_id: int) -> Article:
@@ -142,14 +144,18 @@ def change_state(article_id: int):
     form = StateForm()
     if not form.validate_on_submit():
         abort(400, description=_("The request was incomplete; reload the page and try again."))
+    if form.action.data not in service.ACTIONS:
+        abort(400, description=_("Unknown action."))
     try:
         service.change_state(found, form.action.data, form.base_version.data, current_user)
     except service.NotAllowed as refusal:
         abort(403, description=str(refusal))
+    except service.NoSuchTransition as refusal:
+        abort(409, description=str(refusal))
     except service.EditConflict:
         flash(_("The article changed while you were looking at it; check it and try again."), "warning")
         return redirect(url_for("kb.article", article_id=article_id)), 303
-    flash(_("The article is now %(state)s.", state=found.state), "success")
+    flash(_("The article is now: %(state)s.", state=STATE_LABELS[found.state]), "success")
     return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
 
 

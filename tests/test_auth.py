@@ -86,6 +86,30 @@ def test_failures_of_one_user_do_not_block_another(client, make_user):
     assert _login(client, "bob", PASSWORD).status_code == 302
 
 
+def test_a_strangers_failures_from_another_address_do_not_lock_the_owner_out(client, make_user):
+    make_user("alice", "editor")
+    for _ in range(5):
+        assert _login(client, "alice", WRONG).status_code == 401
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert _login(client, "alice", PASSWORD).status_code == 302
+
+
+def test_many_failures_from_many_addresses_block_the_name_everywhere(client, make_user):
+    make_user("alice", "editor")
+    for n in range(50):
+        auth.record_login_failure("alice", f"198.51.100.{n}")
+    answer = _login(client, "alice", PASSWORD)
+    assert answer.status_code == 429
+    assert not _logged_in(client)
+
+
+def test_an_unknown_name_is_checked_against_a_hash_like_a_real_one(app, monkeypatch):
+    checked = []
+    monkeypatch.setattr(auth, "check_password_hash", lambda stored, given: checked.append(stored) or False)
+    assert auth.password_matches(None, "guess") is False
+    assert checked and checked[0].startswith(app.config["PASSWORD_METHOD"].split(":")[0])
+
+
 def test_failures_older_than_the_window_no_longer_block(client, make_user, app):
     make_user("alice", "staff")
     for _ in range(5):
