@@ -3,6 +3,8 @@ import markdown as md
 import nh3
 from markdown.extensions.toc import slugify_unicode
 
+from core.markdown_lists import normalise_list_indents
+
 EXTENSIONS = ["tables", "fenced_code", "sane_lists", "toc", "attr_list"]
 EXTENSION_CONFIGS = {"toc": {"slugify": slugify_unicode, "permalink": False}}
 
@@ -21,7 +23,7 @@ ATTRIBUTES = {
 
 
 def render(text: str) -> str:
-    html = md.markdown(text, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
+    html = md.markdown(normalise_list_indents(text), extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
                        output_format="html")
     return sanitise(html)
 
