@@ -62,7 +62,8 @@ class StateForm(FlaskForm):
     base_version = IntegerField(validators=[InputRequired()])
 
 
-class RestoreForm(FlaskForm):
+class VersionForm(FlaskForm):
+    """Just the version the page showed: for one-button actions (restore, confirm review)."""
     base_version = IntegerField(validators=[InputRequired()])
 
 

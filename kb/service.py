@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit
@@ -32,6 +33,10 @@ class EditConflict(Exception):
 
 class NotAllowed(Exception):
     """The user may not do this to this article."""
+
+
+class SaveCollision(Exception):
+    """Another request created the same address (slug) or tag at the same moment; saving again works."""
 
 
 class NoSuchTransition(Exception):
@@ -150,25 +155,29 @@ def _add_revision(article: Article, author, note: str) -> Revision:
 def create_article(content: ArticleContent, author, note: str = "", state: str = "draft",
                    slug: str | None = None) -> Article:
     article = Article(slug=unique_slug(content.title, slug), state=state)
-    _apply(article, content)
-    if state == "published":
-        article.published_at = utcnow()
-    db.session.add(article)
-    db.session.flush()
+    with _saving(article):
+        _apply(article, content)
+        if state == "published":
+            article.published_at = utcnow()
+        db.session.add(article)
     _add_revision(article, author, note or "Created")
     audit.record(author, "create", "article", article.id, after=content.as_record() | {"state": state})
     return article
 
 
 @contextmanager
-def _refusing_stale(article: Article):
-    """Change and flush inside; a concurrent save of the same article since we read it is a conflict."""
+def _saving(article: Article):
+    """Change inside, then flush: a concurrent save of the same article since we read it is an
+    EditConflict; a slug or tag that another request created at the same moment is a SaveCollision."""
     try:
         yield
         db.session.flush()
     except StaleDataError as stale:
         db.session.rollback()
         raise EditConflict(article.id) from stale
+    except IntegrityError as clash:
+        db.session.rollback()
+        raise SaveCollision() from clash
 
 
 def revise_article(article: Article, base_version: int, content: ArticleContent, author,
@@ -179,7 +188,7 @@ def revise_article(article: Article, base_version: int, content: ArticleContent,
     before = ArticleContent.of(article)
     if replace(before, tags=sorted(before.tags)) == replace(content, tags=sorted(content.tags)):
         return None  # tags are a set: their order is not a change
-    with _refusing_stale(article):
+    with _saving(article):
         _apply(article, content)
     revision = _add_revision(article, author, note or "Edited")
     changed = {k: v for k, v in content.as_record().items() if before.as_record()[k] != v}
@@ -232,68 +241,34 @@ def change_state(article: Article, action: str, base_version: int, user) -> None
     if base_version != article.version:
         raise EditConflict(article.id)
     before = article.state
-    with _refusing_stale(article):
+    with _saving(article):
         article.state = to_state
         if to_state == "published":
             article.published_at = utcnow()
     audit.record(user, action, "article", article.id, before={"state": before}, after={"state": to_state})
 
 
-def visibility(user):
-    """The SQL condition for the articles `user` may see; drafts never reach staff."""
-    if user.can("see_unpublished"):
-        return true()
-    if user.is_authenticated:
-        return Article.state == "published"
-    return and_(Article.state == "published", Article.audience == "public")
+REVIEW_INTERVAL = timedelta(days=365)
 
 
-def visible_article(article_id: int, user) -> Article | None:
-    return db.session.scalar(select(Article).where(Article.id == article_id, visibility(user)))
+def may_confirm_review(article: Article, user) -> bool:
+    return article.state == "published" and (
+        user.can("publish_articles") or (user.can("write_articles") and article.owner_id == user.id))
 
 
-def recently_updated(user, limit: int = 8) -> list[Article]:
-    query = select(Article).where(visibility(user)).order_by(Article.updated_at.desc()).limit(limit)
-    return list(db.session.scalars(query))
-
-
-def most_used(user, limit: int = 8) -> list[Article]:
-    query = (select(Article).where(visibility(user), Article.state == "published")
-             .order_by((Article.view_count + Article.reuse_count).desc(), Article.title).limit(limit))
-    return list(db.session.scalars(query))
-
-
-def in_category(category: Category, user) -> list[Article]:
-    query = (select(Article).where(visibility(user), Article.category_id == category.id)
-             .order_by(Article.title))
-    return list(db.session.scalars(query))
-
-
-def find_articles(words: str, user, limit: int = 50) -> list[Article]:
-    """Plain substring search over title, summary and body (until the Whoosh index lands)."""
-    terms = [t for t in words.split() if t][:10]
-    if not terms:
-        return []
-    matches = [or_(Article.title.icontains(t, autoescape=True), Article.summary.icontains(t, autoescape=True),
-                   Article.body.icontains(t, autoescape=True)) for t in terms]
-    query = (select(Article).where(visibility(user), *matches)
-             .order_by(Article.updated_at.desc()).limit(limit))
-    return list(db.session.scalars(query))
-
-
-def due_for_review(user, today: date, horizon_days: int = 30) -> list[Article]:
-    """Articles whose review date has passed or comes within the horizon; owners see their own."""
-    query = select(Article).where(Article.review_by.is_not(None),
-                                  Article.review_by <= today + timedelta(days=horizon_days),
-                                  Article.state.in_(("draft", "review", "published")))
-    if not user.can("publish_articles"):
-        query = query.where(Article.owner_id == user.id)
-    return list(db.session.scalars(query.order_by(Article.review_by)))
-
-
-def awaiting_review() -> list[Article]:
-    return list(db.session.scalars(select(Article).where(Article.state == "review")
-                                   .order_by(Article.updated_at)))
+def confirm_reviewed(article: Article, base_version: int, user, today: date) -> date:
+    """The owner checked the article and it is still right: the next review is a year from today."""
+    if not may_confirm_review(article, user):
+        raise NotAllowed(_("Only the owner or a publisher can confirm the review of a published article."))
+    if base_version != article.version:
+        raise EditConflict(article.id)
+    before = article.review_by
+    with _saving(article):
+        article.review_by = today + REVIEW_INTERVAL
+    audit.record(user, "reviewed", "article", article.id,
+                 before={"review_by": before.isoformat() if before else None},
+                 after={"review_by": article.review_by.isoformat()})
+    return article.review_by
 
 
 def record_view(article: Article) -> None:
@@ -301,8 +276,3 @@ def record_view(article: Article) -> None:
     db.session.execute(update(Article).where(Article.id == article.id)
                        .values(view_count=Article.view_count + 1)
                        .execution_options(synchronize_session=False))
-
-
-def revision(article: Article, number: int) -> Revision | None:
-    return db.session.scalar(select(Revision).where(Revision.article_id == article.id,
-                                                    Revision.number == number))

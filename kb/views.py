@@ -6,13 +6,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from core import audit
 from core.auth import User, require
 from core.db import db
 from core.markdown import render
-from kb import categories, service
+from kb import categories, queries, service
 from kb.diff import line_diff
 from kb.labels import STATE_LABELS, for_templates
-from kb.forms import KCS_TEMPLATE, ArticleForm, CategoryForm, RestoreForm, StateForm
+from kb.forms import KCS_TEMPLATE, ArticleForm, CategoryForm, StateForm, VersionForm
 from kb.models import Article, Category
 
 bp = Blueprint("kb", __name__)
@@ -20,7 +21,7 @@ bp.record_once(lambda state: state.app.jinja_env.globals.update(for_templates())
 
 
 def _article_or_404(article_id: int) -> Article:
-    article = service.visible_article(article_id, current_user)
+    article = queries.visible_article(article_id, current_user)
     if article is None:
         abort(404)
     return article
@@ -40,21 +41,21 @@ def _article_form(**kwargs) -> ArticleForm:
 
 @bp.get("/")
 def home():
-    return render_template("kb/home.html", recent=service.recently_updated(current_user),
-                           popular=service.most_used(current_user), roots=categories.roots())
+    return render_template("kb/home.html", recent=queries.recently_updated(current_user),
+                           popular=queries.most_used(current_user), roots=categories.roots())
 
 
 @bp.get("/search")
 def search():
     words = request.args.get("q", "")[:200]
-    return render_template("kb/search.html", q=words, results=service.find_articles(words, current_user))
+    return render_template("kb/search.html", q=words, results=queries.find_articles(words, current_user))
 
 
 @bp.get("/kb/categories/<int:category_id>")
 def category(category_id: int):
     found = db.session.get(Category, category_id) or abort(404)
     return render_template("kb/category.html", category=found,
-                           articles=service.in_category(found, current_user))
+                           articles=queries.in_category(found, current_user))
 
 
 @bp.route("/kb/categories", methods=["GET", "POST"])
@@ -81,7 +82,8 @@ def article(article_id: int, slug: str | None = None):
     if found.state == "published":
         service.record_view(found)
     return render_template("kb/article.html", article=found, actions=service.actions_for(found, current_user),
-                           state_form=StateForm(base_version=found.version))
+                           state_form=StateForm(base_version=found.version), today=date.today(),
+                           may_confirm_review=service.may_confirm_review(found, current_user))
 
 
 @bp.route("/kb/articles/new", methods=["GET", "POST"])
@@ -93,7 +95,10 @@ def new_article():
         if request.args.get("type", "knowledge_article") == "knowledge_article":
             form.body.data = KCS_TEMPLATE
     if form.validate_on_submit() and form.save.data:
-        created = service.create_article(form.content(), current_user, form.note.data or "")
+        try:
+            created = service.create_article(form.content(), current_user, form.note.data or "")
+        except service.SaveCollision:
+            return _collision_page(form, None)
         flash(_("Draft saved."), "success")
         return redirect(url_for("kb.article", article_id=created.id, slug=created.slug))
     return _editor_page(form, None)
@@ -117,6 +122,8 @@ def edit_article(article_id: int):
                                              form.note.data or "")
         except service.EditConflict:
             return _conflict_page(article_id, form)
+        except service.SaveCollision:
+            return _collision_page(form, db.session.get(Article, article_id))
         flash(_("Saved as revision %(n)s.", n=revised.number) if revised else _("Nothing changed."), "success")
         return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
     return _editor_page(form, found)
@@ -126,6 +133,13 @@ def _editor_page(form: ArticleForm, found: Article | None):
     preview = render(form.body.data or "") if form.preview.data else None
     status = 400 if form.errors else 200
     return render_template("kb/edit.html", form=form, article=found, preview=preview), status
+
+
+def _collision_page(form: ArticleForm, found: Article | None):
+    """Another save created the same slug or tag at this very moment: keep the text, ask to save again."""
+    flash(_("Someone saved at the same moment and nothing of yours was saved yet. Your text is below: "
+            "press Save again."), "warning")
+    return render_template("kb/edit.html", form=form, article=found, preview=None), 409
 
 
 def _conflict_page(article_id: int, form: ArticleForm):
@@ -159,11 +173,31 @@ def change_state(article_id: int):
     return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
 
 
+@bp.post("/kb/articles/<int:article_id>/reviewed")
+@require("write_articles")
+def confirm_reviewed(article_id: int):
+    found = _article_or_404(article_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The request was incomplete; reload the page and try again."))
+    try:
+        next_review = service.confirm_reviewed(found, form.base_version.data, current_user, date.today())
+    except service.NotAllowed as refusal:
+        abort(403, description=str(refusal))
+    except service.EditConflict:
+        flash(_("The article changed while you were looking at it; check it and try again."), "warning")
+        return redirect(url_for("kb.article", article_id=article_id)), 303
+    flash(_("Review confirmed; the next review is due by %(date)s.", date=next_review.isoformat()), "success")
+    if request.form.get("back") == "review":
+        return redirect(url_for("kb.review"))
+    return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
+
+
 @bp.get("/kb/articles/<int:article_id>/history")
 @require("read")
 def history(article_id: int):
     found = _article_or_404(article_id)
-    return render_template("kb/history.html", article=found, restore_form=RestoreForm(base_version=found.version))
+    return render_template("kb/history.html", article=found, timeline=audit.trail("article", found.id))
 
 
 @bp.get("/kb/articles/<int:article_id>/diff")
@@ -172,7 +206,7 @@ def diff(article_id: int):
     found = _article_or_404(article_id)
     newest = len(found.revisions)
     a, b = request.args.get("a", newest - 1, type=int), request.args.get("b", newest, type=int)
-    old, new = (service.revision(found, n) if 0 < n <= newest else None for n in (a, b))
+    old, new = (queries.revision(found, n) if 0 < n <= newest else None for n in (a, b))
     if old is None or new is None:
         abort(400, description=_("Choose two revisions between 1 and %(n)s.", n=newest))
     return render_template("kb/diff.html", article=found, old=old, new=new,
@@ -185,7 +219,7 @@ def diff(article_id: int):
 @require("write_articles")
 def restore(article_id: int, number: int):
     found = _editable_or_404(article_id)
-    form = RestoreForm()
+    form = VersionForm()
     if not form.validate_on_submit():
         abort(400, description=_("The request was incomplete; reload the page and try again."))
     try:
@@ -206,5 +240,5 @@ def restore(article_id: int, number: int):
 @require("write_articles")
 def review():
     today = date.today()
-    return render_template("kb/review.html", due=service.due_for_review(current_user, today), today=today,
-                           awaiting=service.awaiting_review())
+    return render_template("kb/review.html", due=queries.due_for_review(current_user, today), today=today,
+                           awaiting=queries.awaiting_review(), may_confirm=service.may_confirm_review)

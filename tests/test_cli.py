@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 import demo
 from core import auth
 from core.db import db
-from kb import service
+from kb import queries
 from kb.models import Article, Category, Revision, Tag
 from kb.transfer import split_front_matter
 
@@ -226,7 +226,7 @@ def test_the_demo_has_knowledge_articles_in_both_languages():
 
 def test_at_least_one_demo_article_is_due_for_review(app):
     flask(app, "init", "--demo")
-    due = service.due_for_review(auth.find_user("publisher"), date.today())
+    due = queries.due_for_review(auth.find_user("publisher"), date.today())
     assert due, "no demo article is due for review within 30 days"
 
 

@@ -1,7 +1,7 @@
 """Every save is a revision; history, diff and restore; an edit based on an old version is refused."""
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.audit import trail
 from core.db import db
@@ -180,3 +180,53 @@ def test_category_paths_are_created_once(app, make_user):
     again = categories.ensure_path("客户服务 / 投诉", user)
     assert first.id == again.id
     assert first.path == "客户服务/投诉"
+
+
+def test_a_new_article_whose_address_was_taken_at_the_same_moment_keeps_the_text(
+        client, login_as, make_article, monkeypatch):
+    first = make_article(title="Refund rules")
+    editor = login_as("editor")
+    monkeypatch.setattr(service, "unique_slug", lambda title, wanted=None: first.slug)  # the race, made certain
+    answer = client.submit("/kb/articles/new", {
+        "title": "Refund rules", "type": "faq", "summary": "", "body": "Every word I typed.\n",
+        "category_id": first.category_id, "tags": "brand-new-tag", "audience": "staff", "language": "en",
+        "owner_id": editor.id, "review_by": "", "note": "", "save": "Save"}, token_from="/kb/articles/new")
+    assert answer.status_code == 409
+    assert "Every word I typed." in answer.text
+    assert "press Save again" in answer.text
+    db.session.remove()
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 1
+    assert db.session.get(Article, first.id).body == first.body
+
+
+def test_the_owner_confirms_a_review_and_the_next_one_is_a_year_away(client, login_as, make_article):
+    from datetime import date, timedelta
+    owner = login_as("editor")
+    article = make_article(owner=owner, review_by=date.today() - timedelta(days=2))
+    answer = client.submit(f"/kb/articles/{article.id}/reviewed", {"base_version": article.version, "back": "review"})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/kb/review"
+    confirmed = reload(article.id)
+    assert confirmed.review_by == date.today() + timedelta(days=365)
+    assert len(confirmed.revisions) == 1  # a confirmation is not a content revision
+    assert "Past" not in client.get("/kb/review").text
+    history = client.get(f"/kb/articles/{article.id}/history").text
+    assert "confirmed as still right" in history
+
+
+def test_an_editor_who_does_not_own_the_article_cannot_confirm_its_review(client, login_as, make_article):
+    from datetime import date
+    article = make_article(review_by=date(2020, 1, 1))
+    login_as("editor", "not_the_owner")
+    answer = client.submit(f"/kb/articles/{article.id}/reviewed", {"base_version": article.version})
+    assert answer.status_code == 403
+    assert reload(article.id).review_by == date(2020, 1, 1)
+
+
+def test_the_history_timeline_shows_who_moved_the_article_through_its_lifecycle(client, login_as, make_article):
+    article = make_article(state="draft")
+    login_as("publisher", "pat")
+    client.submit(f"/kb/articles/{article.id}/state", {"action": "publish", "base_version": article.version})
+    page = client.get(f"/kb/articles/{article.id}/history").text
+    timeline = page[page.index("Timeline"):]
+    assert "published" in timeline and "Draft → Published" in timeline
+    assert "pat" in timeline.lower()
