@@ -33,7 +33,7 @@ class RowId(IntegerConverter):
 def create_app(config: dict | None = None) -> Flask:
     """A configured app; `config` overrides the defaults, the environment and the instance file."""
     import demo
-    from core import auth_views, cli
+    from core import auth_views, cli, people_views
     from kb import cli as kb_cli
     from kb import views as kb_views
 
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=auth_views.pick_locale)
     app.register_blueprint(auth_views.bp)
+    app.register_blueprint(people_views.bp)
     app.register_blueprint(kb_views.bp)
     cli.register(app, demo_loader=demo.load)
     app.cli.add_command(kb_cli.group)

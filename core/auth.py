@@ -1,4 +1,7 @@
 """People, roles and permissions: who may do what is decided here and nowhere else."""
+import hmac
+import re
+import secrets
 from datetime import datetime, timedelta
 from functools import wraps
 
@@ -32,6 +35,8 @@ class User(UserMixin, Base):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(10))
+    # part of every session's user id: a new one (new password, deactivation) ends all other sessions
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     role_rows: Mapped[list["UserRole"]] = relationship(
@@ -49,7 +54,15 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:
         return self.active
 
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Log this user out everywhere (their sessions and remember-me cookies stop working)."""
+        self.session_token = secrets.token_hex(16)
+
     def set_password(self, password: str) -> None:
+        self.end_sessions()
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_METHOD"])
 
     def check_password(self, password: str) -> bool:
@@ -100,10 +113,19 @@ login_manager.login_message = None
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    if not user_id.isdigit():
+def _load_user(session_id: str):
+    """The user of a session or remember-me cookie, while that session is still theirs.
+
+    A deactivated user is the anonymous visitor at once (Flask-Login would load them and only call
+    them not authenticated, while `can()` still answered by their roles), and a session from before a
+    password change is no one's."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
 
 
 def password_matches(user: "User | None", password: str) -> bool:
@@ -124,23 +146,42 @@ def _decoy_hash() -> str:
 _DECOYS: dict[str, str] = {}
 
 
+# ASCII only: SQLite's lower() folds ASCII letters only, and a name must compare the same on both databases
+USERNAME = re.compile(r"[A-Za-z0-9._-]{1,80}")
+
+
 class UnknownRole(ValueError):
     pass
 
 
-def create_user(username: str, roles: list[str], password: str, display_name: str = "") -> User:
+class UserExists(ValueError):
+    pass
+
+
+def create_user(username: str, roles: list[str], password: str, display_name: str = "", actor=None) -> User:
+    """A new active user; `actor` is who made them (None for a command or the demo)."""
+    if not USERNAME.fullmatch(username):
+        raise ValueError("a user name is 1 to 80 letters, digits, '.', '_' or '-'")
+    if not roles:
+        raise UnknownRole(f"give at least one role; choose from {', '.join(ROLES)}")
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise UnknownRole(f"unknown role {', '.join(unknown)}; choose from {', '.join(ROLES)}")
-    if db.session.scalar(select(User).where(User.username == username)):
-        raise ValueError(f"a user named {username!r} exists already")
+    if username_taken(username):
+        raise UserExists(f"a user named {username!r} exists already")
     user = User(username=username, display_name=display_name)
     user.set_password(password)
     user.role_rows = [UserRole(role=r) for r in dict.fromkeys(roles)]
     db.session.add(user)
     db.session.flush()
-    audit.record(None, "create", "user", user.id, after={"username": username, "roles": sorted(user.roles)})
+    audit.record(actor, "create", "user", user.id,
+                 after={"username": username, "display_name": display_name, "roles": sorted(user.roles)})
     return user
+
+
+def username_taken(username: str) -> bool:
+    """Whether a user has this name in any case: 'Alice' and 'alice' would be one person to everyone."""
+    return db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None
 
 
 def find_user(username: str) -> User | None:

@@ -1,17 +1,17 @@
-"""Log in, log out, choose a language."""
+"""Log in, log out, change one's own password, choose a language."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from core import auth
+from core import auth, people
 from core.db import db
-from core.forms import options
+from core.forms import options, password_rules
 
 bp = Blueprint("auth", __name__)
 
@@ -21,6 +21,16 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me logged in"))
     next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), render_kw={"autocomplete": "current-password"},
+                                     validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(_l("New password"), render_kw={"autocomplete": "new-password"}, validators=[
+        DataRequired(), Length(max=200),
+        password_rules(lambda form: current_user.username, lambda form: form.current_password.data)])
+    repeat = PasswordField(_l("New password again"), render_kw={"autocomplete": "new-password"}, validators=[
+        DataRequired(), EqualTo("new_password", message=_l("The two new passwords differ."))])
 
 
 class LanguageForm(FlaskForm):
@@ -65,6 +75,37 @@ def logout():
         session.clear()
         flash(_("You are logged out."), "info")
     return redirect(url_for("kb.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A wrong current password counts as a failed login, so this form cannot be used to guess it."""
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return _password_page(form, 400 if form.errors else 200)
+    wait = auth.login_blocked_for(current_user.username, request.remote_addr)
+    if wait:
+        form.current_password.errors.append(_("Too many failed attempts. Try again in %(n)s minutes.", n=wait))
+        return _password_page(form, 429)
+    if not auth.password_matches(current_user, form.current_password.data):
+        auth.record_login_failure(current_user.username, request.remote_addr)
+        form.current_password.errors.append(_("The current password is wrong."))
+        return _password_page(form, 400)
+    try:
+        people.change_own_password(current_user, form.current_password.data, form.new_password.data)
+    except people.Refused as problem:
+        form[problem.field].errors.append(problem.message)
+        return _password_page(form, 400)
+    auth.forget_login_failures(current_user.username)
+    keep_remembered = bool(request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")))
+    login_user(current_user._get_current_object(), remember=keep_remembered)  # this browser stays in
+    flash(_("Your password is changed; you were logged out everywhere else."), "success")
+    return redirect(url_for("kb.home"))
+
+
+def _password_page(form: PasswordForm, status: int):
+    return render_template("auth/password.html", form=form, min_length=people.MIN_PASSWORD_LENGTH), status
 
 
 @bp.post("/language")

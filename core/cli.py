@@ -5,10 +5,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from core import auth, migrate
+from core import auth, migrate, people
 from core.db import db
 
-users = AppGroup("users", help="Create and list users.")
+users = AppGroup("users", help="Create and list users, set a password.")
 
 
 @users.command("create")
@@ -21,15 +21,33 @@ def create_user(name: str, roles: tuple[str, ...], password: str | None, display
     """Create user NAME with one or more roles."""
     generated = password is None
     password = password or secrets.token_urlsafe(12)
-    if len(password) < 8:
-        raise click.UsageError("The password must have at least 8 characters.")
     try:
+        people.check_new_password(password, name, field="password")
         auth.create_user(name, list(roles), password, display_name)
         db.session.commit()
     except ValueError as problem:
         db.session.rollback()
         raise click.UsageError(str(problem)) from None
     click.echo(f"Created {name} ({', '.join(roles)})" + (f" with password {password}" if generated else ""))
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password", help="Leave out to have a strong one generated and printed once.")
+def set_password(name: str, password: str | None):
+    """Give user NAME a new password (for someone who forgot theirs)."""
+    user = auth.find_user(name)
+    if user is None:
+        raise click.UsageError(f"There is no user named {name!r}.")
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    try:
+        people.set_password(user, password, actor=None)
+        db.session.commit()
+    except ValueError as problem:
+        db.session.rollback()
+        raise click.UsageError(str(problem)) from None
+    click.echo(f"New password set for {name}" + (f": {password}" if generated else "."))
 
 
 @users.command("list")

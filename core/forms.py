@@ -1,9 +1,22 @@
 """Small pieces every form uses."""
 from collections.abc import Iterable
 
-from wtforms import SelectChoice
+from wtforms import SelectChoice, ValidationError
+
+from core import people
 
 
 def options(pairs: Iterable[tuple]) -> list[SelectChoice]:
     """[(value, label), ...] as the option objects WTForms wants."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def password_rules(username_of, current_of=lambda form: None):
+    """Validator: the password rules of `people.check_new_password`, reported with the other form errors."""
+    def validate(form, field):
+        if field.data:
+            try:
+                people.check_new_password(field.data, username_of(form) or "", current_of(form))
+            except people.Refused as problem:
+                raise ValidationError(problem.message) from None
+    return validate

@@ -68,10 +68,10 @@ def test_users_create_refuses_a_user_that_exists(app):
     assert count(auth.User) == 1
 
 
-def test_users_create_refuses_a_password_shorter_than_8_characters(app):
+def test_users_create_refuses_a_password_shorter_than_10_characters(app):
     result = flask(app, "users", "create", "alice", "--role", "staff", "--password", "short77")
     assert result.exit_code != 0
-    assert "at least 8 characters" in result.output
+    assert "at least 10 characters" in result.output
     assert auth.find_user("alice") is None
 
 

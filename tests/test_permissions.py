@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from core import auth
 from core.db import db
 from kb import service
 from kb.models import Article, Category, Revision
@@ -49,11 +50,17 @@ PAGES = {
     "trainee article": (404,      200,   200,   200,      200,    200,         200),
     "public article":  (200,      200,   200,   200,      200,    200,         200),
     "public draft":    (404,      404,   200,   200,      404,    404,         200),
+    "people":          (LOGIN,    403,   403,   403,      403,    403,         200),
+    "new person":      (LOGIN,    403,   403,   403,      403,    403,         200),
+    "edit person":     (LOGIN,    403,   403,   403,      403,    403,         200),
+    "change password": (LOGIN,    200,   200,   200,      200,    200,         200),
 }
 MATRIX = [(page, role, row[i]) for page, row in PAGES.items() for i, role in enumerate(EVERYONE)]
 
 
-FIXED_PAGES = {"new article": "/kb/articles/new", "review list": "/kb/review", "categories": "/kb/categories"}
+FIXED_PAGES = {"new article": "/kb/articles/new", "review list": "/kb/review", "categories": "/kb/categories",
+               "people": "/admin/users", "new person": "/admin/users/new", "change password": "/account/password"}
+PERSON_PAGES = {"edit person": "/admin/users/{id}"}
 # page -> (state, audience, which page of the article)
 ARTICLE_PAGES = {
     "edit article": ("published", "staff", "/edit"),
@@ -69,12 +76,16 @@ ARTICLE_PAGES = {
     "public article": ("published", "public", ""),
     "public draft": ("draft", "public", ""),
 }
-assert set(FIXED_PAGES) | set(ARTICLE_PAGES) == set(PAGES)
+assert set(FIXED_PAGES) | set(ARTICLE_PAGES) | set(PERSON_PAGES) == set(PAGES)
 
 
 def _url_of(page: str, make_article) -> str:
     if page in FIXED_PAGES:
         return FIXED_PAGES[page]
+    if page in PERSON_PAGES:
+        someone = auth.create_user("someone", ["staff"], "a long enough password")
+        db.session.commit()
+        return PERSON_PAGES[page].format(id=someone.id)
     state, audience, suffix = ARTICLE_PAGES[page]
     found = make_article(title=f"The {page}", state=state, audience=audience)
     return f"/kb/articles/{found.id}{suffix}" if suffix else f"/kb/articles/{found.id}/{found.slug}"

@@ -227,6 +227,7 @@ def test_the_history_timeline_shows_who_moved_the_article_through_its_lifecycle(
     login_as("publisher", "pat")
     client.submit(f"/kb/articles/{article.id}/state", {"action": "publish", "base_version": article.version})
     page = client.get(f"/kb/articles/{article.id}/history").text
+    assert "<title>History: " in page and "<ol" not in page[:page.index("</title>")]
     timeline = page[page.index("Timeline"):]
     assert "published" in timeline and "Draft → Published" in timeline
     assert "pat" in timeline.lower()

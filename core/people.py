@@ -1,0 +1,93 @@
+"""Looking after people: the user list, adding a user, changing roles, state and passwords.
+
+Every change is audited with the user's display name, roles and active state before and after;
+a password never reaches the audit trail, only the fact that it was set.
+"""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from core import audit, auth
+from core.auth import User, UserRole
+from core.db import db
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class Refused(ValueError):
+    """A change the rules do not allow: `field` names the form field it is about, `message` says why."""
+
+    def __init__(self, field: str, message):
+        super().__init__(field, message)
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+def all_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(func.lower(User.username), User.id)))
+
+
+def check_new_password(password: str, username: str, current: str | None = None,
+                       field: str = "new_password") -> None:
+    """Refuse a password that is short, is the user name (in any case) or is the current one again."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Refused(field, _l("A password has at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+    if password.casefold() == username.casefold():
+        raise Refused(field, _l("The password must not be the user name."))
+    if current is not None and password == current:
+        raise Refused(field, _l("The new password must differ from the current one."))
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """`user` sets `new` after proving `current` (which the caller has checked against the hash)."""
+    check_new_password(new, user.username, current)
+    user.set_password(new)
+    audit.record(user, "change_password", "user", user.id)
+    db.session.flush()
+
+
+def set_password(user: User, new: str, actor: User | None) -> None:
+    """An admin (or a command, `actor` None) gives `user` a new password."""
+    check_new_password(new, user.username)
+    user.set_password(new)
+    audit.record(actor, "set_password", "user", user.id)
+    db.session.flush()
+
+
+def add_user(actor: User, username: str, display_name: str, roles: list[str], password: str) -> User:
+    if not roles:
+        raise Refused("roles", _l("Choose at least one role."))
+    if auth.username_taken(username):
+        raise Refused("username", _l("A user named %(name)s exists already.", name=username))
+    check_new_password(password, username, field="password")
+    return auth.create_user(username, roles, password, display_name, actor=actor)
+
+
+def _state(user: User) -> dict:
+    return {"display_name": user.display_name, "roles": sorted(user.roles), "active": user.active}
+
+
+def update_user(user: User, actor: User, display_name: str, roles: list[str], active: bool) -> None:
+    """Change what an admin may change; nobody removes their own admin role or deactivates themselves,
+    so the site always keeps the admin who is looking after it."""
+    wanted = list(dict.fromkeys(roles))
+    if not wanted:
+        raise Refused("roles", _l("Choose at least one role."))
+    unknown = [r for r in wanted if r not in auth.ROLES]
+    if unknown:
+        raise auth.UnknownRole(f"unknown role {', '.join(unknown)}")
+    if user.id == actor.id and "admin" in user.roles and "admin" not in wanted:
+        raise Refused("roles", _l("You cannot remove your own admin role."))
+    if user.id == actor.id and not active:
+        raise Refused("active", _l("You cannot deactivate yourself."))
+    before = _state(user)
+    user.display_name = display_name
+    user.active = active
+    user.role_rows = [row for row in user.role_rows if row.role in wanted] + [
+        UserRole(role=role) for role in wanted if role not in user.roles]
+    db.session.flush()
+    after = _state(user)
+    if after != before:
+        audit.record(actor, "update", "user", user.id, before=before, after=after)
