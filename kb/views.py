@@ -34,6 +34,12 @@ def _editable_or_404(article_id: int) -> Article:
     return article
 
 
+def _valid_or_400(form) -> None:
+    """A one-button form (state change, restore, confirm review) arrives whole or not at all."""
+    if not form.validate_on_submit():
+        abort(400, description=_("The request was incomplete; reload the page and try again."))
+
+
 def _article_form(**kwargs) -> ArticleForm:
     owners = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
     return ArticleForm(categories=categories.all_categories(), owners=list(owners), **kwargs)
@@ -156,8 +162,7 @@ def _conflict_page(article_id: int, form: ArticleForm):
 def change_state(article_id: int):
     found = _article_or_404(article_id)
     form = StateForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The request was incomplete; reload the page and try again."))
+    _valid_or_400(form)
     if form.action.data not in service.ACTIONS:
         abort(400, description=_("Unknown action."))
     try:
@@ -178,8 +183,7 @@ def change_state(article_id: int):
 def confirm_reviewed(article_id: int):
     found = _article_or_404(article_id)
     form = VersionForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The request was incomplete; reload the page and try again."))
+    _valid_or_400(form)
     try:
         next_review = service.confirm_reviewed(found, form.base_version.data, current_user, date.today())
     except service.NotAllowed as refusal:
@@ -220,8 +224,7 @@ def diff(article_id: int):
 def restore(article_id: int, number: int):
     found = _editable_or_404(article_id)
     form = VersionForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The request was incomplete; reload the page and try again."))
+    _valid_or_400(form)
     try:
         restored = service.restore_revision(found, number, form.base_version.data, current_user)
     except LookupError:
