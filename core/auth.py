@@ -36,7 +36,7 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(10))
     # part of every session's user id: a new one (new password, deactivation) ends all other sessions
-    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16), server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     role_rows: Mapped[list["UserRole"]] = relationship(

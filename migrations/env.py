@@ -1,5 +1,6 @@
 """Alembic environment: the metadata of every model, the URL from the caller or the config."""
 from alembic import context
+from sqlalchemy import event
 
 from core import config as settings
 from core.db import Base, make_engine
@@ -18,13 +19,34 @@ def run_offline() -> None:
         context.run_migrations()
 
 
-def run_online() -> None:
+def migration_engine():
+    """The app's engine; on SQLite made transactional for DDL too (pysqlite leaves DDL outside any
+    transaction, so a failed migration would leave half its changes), and with foreign keys off
+    while tables are rebuilt by batch migrations, then checked."""
     engine = make_engine(url)
+    if url.startswith("sqlite"):
+        @event.listens_for(engine, "connect")
+        def _own_transactions(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+            dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection):
+            connection.exec_driver_sql("BEGIN")
+    return engine
+
+
+def run_online() -> None:
+    engine = migration_engine()
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=url.startswith("sqlite"), compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
+            if url.startswith("sqlite"):
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
     engine.dispose()
 
 

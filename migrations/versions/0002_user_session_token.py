@@ -13,12 +13,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.add_column(sa.Column("session_token", sa.String(length=32), nullable=False, server_default=""))
+    # a plain ADD COLUMN: SQLite needs no table rebuild for it, so rows that refer to users stay put
+    op.add_column("users", sa.Column("session_token", sa.String(length=32), nullable=False, server_default=""))
     random_hex = "lower(hex(randomblob(16)))" if op.get_bind().dialect.name == "sqlite" else "md5(random()::text)"
     op.execute(f"UPDATE users SET session_token = {random_hex}")
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.alter_column("session_token", server_default=None)
 
 
 def downgrade() -> None:
