@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_pages(app: Flask) -> None:
     from flask_babel import get_locale
+    from flask_babel import gettext as _
 
     from core.auth_views import LanguageForm
     from core.forms import options
@@ -72,7 +73,7 @@ def _register_pages(app: Flask) -> None:
     def refuse_nul_characters():
         """No form or link of ours sends a NUL, and PostgreSQL can neither store nor compare one."""
         if any("\x00" in value for values in (request.args, request.form) for _, value in values.items(multi=True)):
-            abort(400, description="The request contains a NUL character; nothing was saved.")
+            abort(400, description=_("The request contains a NUL character; nothing was saved."))
 
     @app.after_request
     def security_headers(response):

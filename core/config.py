@@ -56,6 +56,7 @@ def load(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
         "LANGUAGES": {"en": "English", "zh": "简体中文"},
+        "DATABASE_BUSY_SECONDS": 5.0,
         "PASSWORD_METHOD": "scrypt",
         "LOGIN_FAILURE_LIMIT": 5,
         "LOGIN_FAILURE_WINDOW_MINUTES": 15,

@@ -1,9 +1,8 @@
 """Engine, session and declarative base; one commit per request, rollback on error."""
+import threading
 from datetime import datetime, timezone
 
-import threading
-
-from flask import Flask, g, make_response, render_template
+from flask import Flask, current_app, g, make_response, render_template
 from flask.globals import _cv_app
 from sqlalchemy import create_engine, event, MetaData
 from sqlalchemy.engine import Engine
@@ -38,16 +37,20 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, busy_seconds: float = 5.0) -> Engine:
+    """On SQLite: WAL, foreign keys, and a writer waits `busy_seconds` for another one before giving up."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 5})
+        engine = create_engine(url, connect_args={"timeout": busy_seconds})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _busy_page():
+    return make_response(render_template("error.html", code=503, reason="busy"), 503)
 
 
 class Database:
@@ -58,14 +61,18 @@ class Database:
         self.session = scoped_session(sessionmaker(expire_on_commit=False), scopefunc=_app_context_id)
 
     def init_app(self, app: Flask) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
-        self.engine = make_engine(app.config["DATABASE_URL"])
-        self.session.remove()
-        self.session.configure(bind=self.engine)
+        self.connect(app.config["DATABASE_URL"], app.config["DATABASE_BUSY_SECONDS"])
         app.extensions["servicebook_db"] = self
         app.after_request(self._commit_or_explain)
         app.teardown_appcontext(self._remove)
+        app.register_error_handler(OperationalError, self._busy)
+
+    def connect(self, url: str, busy_seconds: float = 5.0) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+        self.engine = make_engine(url, busy_seconds)
+        self.session.remove()
+        self.session.configure(bind=self.engine)
 
     def _commit_or_explain(self, response):
         """Commit what a successful request changed; on failure answer clearly, keep nothing."""
@@ -80,10 +87,17 @@ class Database:
             return make_response(render_template("error.html", code=409, reason="conflict"), 409)
         except OperationalError:
             session.rollback()
-            return make_response(render_template("error.html", code=503, reason="busy"), 503)
+            current_app.logger.exception("commit failed")
+            return _busy_page()
         for hook in g.pop("after_commit", []):
             hook()
         return response
+
+    def _busy(self, error: OperationalError):
+        """The database is locked by another process or unreachable: 'try again', and nothing kept."""
+        self.session.rollback()
+        current_app.logger.error("database unavailable: %s", error)
+        return _busy_page()
 
     def _remove(self, exc=None):
         if exc is not None:

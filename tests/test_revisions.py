@@ -1,6 +1,8 @@
 """Every save is a revision; history, diff and restore; an edit based on an old version is refused."""
 import re
 
+import pytest
+
 from sqlalchemy import func, select
 
 from core.audit import trail
@@ -231,3 +233,27 @@ def test_the_history_timeline_shows_who_moved_the_article_through_its_lifecycle(
     timeline = page[page.index("Timeline"):]
     assert "published" in timeline and "Draft → Published" in timeline
     assert "pat" in timeline.lower()
+
+
+def test_an_edit_while_another_process_holds_the_database_is_told_to_try_again(
+        app, client, login_as, make_article, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a database file locked by another process is a SQLite matter")
+    import sqlite3
+    article = make_article(body="Before.\n")
+    login_as("editor")
+    db.connect(database_url, busy_seconds=0.2)  # a short wait, so the test does not sit out 5 seconds
+    form = edit_form(article, body="During the lock.\n")
+    token = client.csrf(f"/kb/articles/{article.id}/edit")
+    other_process = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+    try:
+        answer = client.post(f"/kb/articles/{article.id}/edit", data=form | {"csrf_token": token})
+    finally:
+        other_process.execute("ROLLBACK")
+        other_process.close()
+    assert answer.status_code == 503
+    assert "The database is busy" in answer.text
+    assert "Content-Security-Policy" in answer.headers
+    assert reload(article.id).body == "Before.\n"
+    assert client.post(f"/kb/articles/{article.id}/edit", data=form | {"csrf_token": token}).status_code == 302
