@@ -96,6 +96,7 @@ def read_folder(folder: Path, max_body_chars: int) -> list[ArticleFile]:
         raise ImportFailed([f"{folder}: not a folder"])
     items, problems = [], []
     for path in sorted(folder.rglob("*.md")):
+        name = path.relative_to(folder).as_posix()
         try:
             if path.stat().st_size > max_body_chars * 4 + 65536:
                 raise ValueError(f"the file is {path.stat().st_size:,} bytes, too large for an article")
@@ -104,13 +105,13 @@ def read_folder(folder: Path, max_body_chars: int) -> list[ArticleFile]:
                 raise ValueError("contains a NUL character; it is not a text file")
             meta, body = split_front_matter(text)
         except UnicodeDecodeError:
-            problems.append(f"{path.name}: not UTF-8 text")
+            problems.append(f"{name}: not UTF-8 text")
             continue
         except ValueError as error:
-            problems.append(f"{path.name}: {error}")
+            problems.append(f"{name}: {error}")
             continue
         item = ArticleFile(path.stem, meta, body)
-        problems += [f"{path.name}: {p}" for p in _file_problems(item, max_body_chars)]
+        problems += [f"{name}: {p}" for p in _file_problems(item, max_body_chars)]
         items.append(item)
     slugs = [service.slugify(str(i.meta.get("slug") or i.name)) for i in items]
     problems += [f"slug {s!r} is used by more than one file" for s in sorted({s for s in slugs if slugs.count(s) > 1})]
