@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core import audit
 from core.db import db, utcnow
 from core.markdown import render
+from kb import queries
 from kb.labels import STATE_LABELS
 from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES, Article, Category, Revision, Tag
 
@@ -198,8 +199,7 @@ def revise_article(article: Article, base_version: int, content: ArticleContent,
 
 
 def restore_revision(article: Article, number: int, base_version: int, author) -> Revision:
-    old = db.session.scalar(select(Revision).where(Revision.article_id == article.id,
-                                                    Revision.number == number))
+    old = queries.revision(article, number)
     if old is None:
         raise LookupError(f"article {article.id} has no revision {number}")
     content = ArticleContent.of(article)

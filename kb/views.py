@@ -157,6 +157,12 @@ def _conflict_page(article_id: int, form: ArticleForm):
     return render_template("kb/conflict.html", form=form, article=current, diff=diff), 409
 
 
+def _changed_meanwhile(article_id: int):
+    """A one-button action on a page older than the article: show the article as it is now."""
+    flash(_("The article changed while you were looking at it; check it and try again."), "warning")
+    return redirect(url_for("kb.article", article_id=article_id)), 303
+
+
 @bp.post("/kb/articles/<int:article_id>/state")
 @require("write_articles")
 def change_state(article_id: int):
@@ -172,8 +178,7 @@ def change_state(article_id: int):
     except service.NoSuchTransition as refusal:
         abort(409, description=str(refusal))
     except service.EditConflict:
-        flash(_("The article changed while you were looking at it; check it and try again."), "warning")
-        return redirect(url_for("kb.article", article_id=article_id)), 303
+        return _changed_meanwhile(article_id)
     flash(_("The article is now: %(state)s.", state=STATE_LABELS[found.state]), "success")
     return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
 
@@ -189,8 +194,7 @@ def confirm_reviewed(article_id: int):
     except service.NotAllowed as refusal:
         abort(403, description=str(refusal))
     except service.EditConflict:
-        flash(_("The article changed while you were looking at it; check it and try again."), "warning")
-        return redirect(url_for("kb.article", article_id=article_id)), 303
+        return _changed_meanwhile(article_id)
     flash(_("Review confirmed; the next review is due by %(date)s.", date=next_review.isoformat()), "success")
     if request.form.get("back") == "review":
         return redirect(url_for("kb.review"))
