@@ -8,6 +8,7 @@ MO     := $(PO:.po=.mo)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= 2
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test install translations clean
 
@@ -17,6 +18,11 @@ run: install
 	SERVICEBOOK_ENV=development $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: install
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "Installing Debian's chromium for the browser tests (apt-get install chromium fonts-noto-cjk)"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
 	$(BIN)/python -m pytest
 
 install: $(STAMP) $(MO)

@@ -33,23 +33,41 @@ class RowId(IntegerConverter):
 def create_app(config: dict | None = None) -> Flask:
     """A configured app; `config` overrides the defaults, the environment and the instance file."""
     import demo
-    from core import auth_views, cli, people_views
+    from core import api, auth_views, cli, people_views
+    from kb import api as kb_api
     from kb import cli as kb_cli
+    from kb import search_cli, search_views
+    from kb import search_index
     from kb import views as kb_views
+    from improvement import api as improvement_api
+    from improvement import cli as improvement_cli
+    from improvement import views as improvement_views
+    from improvement import work_views as improvement_work_views
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(settings_source.load(config))
     app.url_map.converters["int"] = RowId
     _register_pages(app)  # first, so its after_request (security headers) runs last, on every answer
     db.init_app(app)
+    search_index.listen(db.session.session_factory)
     login_manager.init_app(app)
+    login_manager.request_loader(api.load_user_from_request)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=auth_views.pick_locale)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(people_views.bp)
     app.register_blueprint(kb_views.bp)
-    cli.register(app, demo_loader=demo.load)
+    app.register_blueprint(search_views.bp)
+    app.register_blueprint(kb_api.bp)
+    csrf.exempt(kb_api.bp)  # core.api checks the CSRF header itself for session-authenticated writes
+    app.register_blueprint(improvement_views.bp)
+    app.register_blueprint(improvement_work_views.bp)
+    app.register_blueprint(improvement_api.bp)
+    csrf.exempt(improvement_api.bp)  # core.api checks the CSRF header itself for session-authenticated writes
+    cli.register(app, demo_loader=demo.load, after_restore=search_index.rebuilt_message)
     app.cli.add_command(kb_cli.group)
+    app.cli.add_command(improvement_cli.group)
+    app.cli.add_command(search_cli.group)
     return app
 
 
@@ -92,9 +110,21 @@ def _register_pages(app: Flask) -> None:
                                description=own_words), error.code
 
 
+def _warm_up(app: Flask) -> None:
+    """Load jieba's dictionary and open the search index as the worker starts, not on a user's first search."""
+    from kb import search_index, search_text
+    search_text.jieba()
+    with app.app_context():
+        try:
+            search_index.search_index().searcher()
+        except Exception:  # a missing or broken index must not stop the site; searches will say so
+            app.logger.exception("the search index could not be opened")
+
+
 def __getattr__(name: str):
     """`wsgi.app` is made on first use, so importing this module for `create_app` has no side effect."""
     if name == "app":
         globals()["app"] = create_app()
+        _warm_up(globals()["app"])
         return globals()["app"]
     raise AttributeError(name)

@@ -24,6 +24,8 @@ PERMISSIONS = {
     "publish_articles": {"publisher"},
     "manage_categories": {"editor", "publisher"},
     "manage_users": set(),
+    "see_search_report": {"editor", "publisher", "quality_lead"},
+    "run_improvements": {"quality_lead"},
 }
 
 

@@ -60,6 +60,9 @@ def load(overrides: dict | None = None) -> dict:
         "PASSWORD_METHOD": "scrypt",
         "LOGIN_FAILURE_LIMIT": 5,
         "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+        "SEARCH_INDEX_PATH": os.environ.get("SEARCH_INDEX_PATH") or str(folder / "search"),
+        "SEARCH_LOCK_WAIT_SECONDS": 5.0,  # how long a write waits for another worker's index update
+        "SEARCH_PAGE_SIZE": 10,
     }
     instance_file = folder / "servicebook.cfg.py"
     if instance_file.exists():

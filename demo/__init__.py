@@ -1,4 +1,5 @@
-"""Demo content: one user per role (password 'servicebook', demo only) and the articles in demo/articles."""
+"""Demo content: one user per role (password 'servicebook', demo only), the articles in demo/articles and the
+demo improvements (demo/improvements.py)."""
 from pathlib import Path
 
 import click
@@ -7,6 +8,7 @@ from sqlalchemy import func, select
 
 from core import auth
 from core.db import db
+from demo import improvements
 from kb import transfer
 from kb.models import Article
 
@@ -27,5 +29,6 @@ def load() -> str:
         db.session.rollback()
         raise click.ClickException("The demo content is broken; nothing was loaded:\n  "
                                    + "\n  ".join(failed.problems)) from None
+    loaded = improvements.load()
     db.session.commit()
-    return f"Demo content loaded: {len(auth.ROLES)} users, {len(report.created)} articles."
+    return f"Demo content loaded: {len(auth.ROLES)} users, {len(report.created)} articles. {loaded}"

@@ -1,1 +1,1 @@
-"""The PDCA improvement register (built in a later issue)."""
+"""The PDCA improvement register: improvements, causes, actions, metrics, the measured effect."""

@@ -56,3 +56,22 @@ def ensure_path(path: str, actor) -> Category:
 
 def split_path(path: str) -> list[str]:
     return [part.strip() for part in str(path).split("/") if part.strip()]
+
+
+def subtree_ids(category_id: int) -> list[int]:
+    """The category and every category below it (an empty list if there is no such category)."""
+    children: dict[int | None, list[int]] = {}
+    for cid, parent_id in db.session.execute(select(Category.id, Category.parent_id)):
+        children.setdefault(parent_id, []).append(cid)
+    if not any(category_id in ids for ids in children.values()):
+        return []
+    found, todo = [], [category_id]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def names_by_id() -> dict[int, str]:
+    return {c.id: c.path for c in db.session.scalars(select(Category))}

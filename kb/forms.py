@@ -14,6 +14,11 @@ from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES
 KCS_TEMPLATE = "## Issue\n\n\n## Environment\n\n\n## Resolution\n\n\n## Cause\n\n"
 
 
+def kcs_template(issue: str = "") -> str:
+    """A new knowledge article's body; `issue` (what a customer asked) pre-fills its Issue section."""
+    return KCS_TEMPLATE.replace("## Issue\n\n", f"## Issue\n\n{issue}\n", 1) if issue else KCS_TEMPLATE
+
+
 class ArticleForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("The title is empty.")), Length(max=200)])
     type = SelectField(_l("Type"), choices=options((t, TYPE_LABELS[t]) for t in ARTICLE_TYPES))

@@ -23,4 +23,5 @@ EVENT_LABELS = {"create": _l("created"), "revise": _l("edited"), "import": _l("i
 
 def for_templates() -> dict:
     return {"type_labels": TYPE_LABELS, "state_labels": STATE_LABELS, "audience_labels": AUDIENCE_LABELS,
-            "action_labels": ACTION_LABELS, "event_labels": EVENT_LABELS}
+            "action_labels": ACTION_LABELS, "event_labels": EVENT_LABELS,
+            "language_labels": LANGUAGE_LABELS}

@@ -1,7 +1,7 @@
 """Knowledge-base records: Article, Revision, Category, Tag."""
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.auth import User
@@ -98,3 +98,28 @@ class Revision(Base):
 
     article: Mapped[Article] = relationship(back_populates="revisions")
     author: Mapped[User | None] = relationship(lazy="joined")
+
+
+class SearchPending(Base):
+    """An article whose search index entry is behind the database: written in the same transaction
+    as the change, removed only once the index holds it, so a failed or killed indexing catches up."""
+    __tablename__ = "search_pending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(index=True)  # no foreign key: a deleted article is pending too
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchLog(Base):
+    """One search someone ran: the source of the top-queries and content-gap reports."""
+    __tablename__ = "search_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(200), index=True)
+    filters: Mapped[str] = mapped_column(String(300), default="")
+    hits: Mapped[int] = mapped_column(default=0)
+    millis: Mapped[float] = mapped_column(Float, default=0.0)
+    source: Mapped[str] = mapped_column(String(10), default="page")  # page, api, suggest
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    clicked_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

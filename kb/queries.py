@@ -1,7 +1,7 @@
 """What each user may see, and the lists the pages show. Reads only; changes are in kb.service."""
 from datetime import date, timedelta
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, select, true
 
 from core.db import db
 from kb.models import Article, Category, Revision
@@ -34,18 +34,6 @@ def most_used(user, limit: int = 8) -> list[Article]:
 def in_category(category: Category, user) -> list[Article]:
     query = (select(Article).where(visibility(user), Article.category_id == category.id)
              .order_by(Article.title))
-    return list(db.session.scalars(query))
-
-
-def find_articles(words: str, user, limit: int = 50) -> list[Article]:
-    """Plain substring search over title, summary and body (until the Whoosh index lands)."""
-    terms = [t for t in words.split() if t][:10]
-    if not terms:
-        return []
-    matches = [or_(Article.title.icontains(t, autoescape=True), Article.summary.icontains(t, autoescape=True),
-                   Article.body.icontains(t, autoescape=True)) for t in terms]
-    query = (select(Article).where(visibility(user), *matches)
-             .order_by(Article.updated_at.desc()).limit(limit))
     return list(db.session.scalars(query))
 
 

@@ -276,3 +276,14 @@ def record_view(article: Article) -> None:
     db.session.execute(update(Article).where(Article.id == article.id)
                        .values(view_count=Article.view_count + 1)
                        .execution_options(synchronize_session=False))
+
+
+def draft_best_practice(title: str, summary: str, body: str, author, category_path: str = "Best practices",
+                        tags: list[str] | None = None) -> Article:
+    """A draft best-practice article (e.g. from a standardised improvement), in `category_path`, which
+    is created where missing; publishers review it like any other draft."""
+    from kb import categories
+    category = categories.ensure_path(category_path, author)
+    content = ArticleContent(title=title[:200], body=body, type="best_practice", category_id=category.id,
+                             owner_id=author.id, summary=summary[:300], tags=tags or [])
+    return create_article(content, author, note="Standardised from an improvement")

@@ -10,10 +10,11 @@ from core import audit
 from core.auth import User, require
 from core.db import db
 from core.markdown import render
-from kb import categories, queries, service
+from improvement import service as improvement_service
+from kb import categories, queries, search_log, service
 from kb.diff import line_diff
 from kb.labels import STATE_LABELS, for_templates
-from kb.forms import KCS_TEMPLATE, ArticleForm, CategoryForm, StateForm, VersionForm
+from kb.forms import KCS_TEMPLATE, ArticleForm, kcs_template, CategoryForm, StateForm, VersionForm
 from kb.models import Article, Category
 
 bp = Blueprint("kb", __name__)
@@ -51,12 +52,6 @@ def home():
                            popular=queries.most_used(current_user), roots=categories.roots())
 
 
-@bp.get("/search")
-def search():
-    words = request.args.get("q", "")[:200]
-    return render_template("kb/search.html", q=words, results=queries.find_articles(words, current_user))
-
-
 @bp.get("/kb/categories/<int:category_id>")
 def category(category_id: int):
     found = db.session.get(Category, category_id) or abort(404)
@@ -87,7 +82,11 @@ def article(article_id: int, slug: str | None = None):
     found = _article_or_404(article_id)
     if found.state == "published":
         service.record_view(found)
+    if request.args.get("from_search", "").isdigit():
+        search_log.record_click(int(request.args["from_search"]), found.id, current_user)
+    linked = improvement_service.improvements_for_article(found.id) if current_user.is_authenticated else []
     return render_template("kb/article.html", article=found, actions=service.actions_for(found, current_user),
+                           improvements=linked,
                            state_form=StateForm(base_version=found.version), today=date.today(),
                            may_confirm_review=service.may_confirm_review(found, current_user))
 
@@ -100,6 +99,9 @@ def new_article():
         form.owner_id.data = current_user.id
         if request.args.get("type", "knowledge_article") == "knowledge_article":
             form.body.data = KCS_TEMPLATE
+        if request.args.get("issue"):  # "write an article for this" from a search that found nothing
+            form.title.data = " ".join(request.args["issue"].split())[:200]
+            form.body.data = kcs_template(issue=form.title.data)
     if form.validate_on_submit() and form.save.data:
         try:
             created = service.create_article(form.content(), current_user, form.note.data or "")

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from core import auth, migrate
+from core import api, auth, migrate  # noqa: F401  (api: its table joins Base.metadata)
 from core.db import Base, db
 from kb import categories, service
 from kb.models import Article
@@ -113,3 +113,43 @@ def make_article(app, make_user):
         db.session.commit()
         return article
     return make
+
+
+# ---- improvement register -------------------------------------------------------------------------
+
+from improvement import metrics as improvement_metrics  # noqa: E402  (its tables join Base.metadata)
+from improvement import service as improvement_service  # noqa: E402
+
+
+@pytest.fixture
+def make_improvement(app, make_user):
+    """An improvement in Plan, made through improvement.service and committed; the standard KPIs exist."""
+    def make(title="Slow first replies to e-mail", owner=None, metric="First response time", **fields):
+        owner = owner or auth.find_user("lead") or make_user("lead", "quality_lead")
+        improvement_metrics.ensure_standard_metrics()
+        chosen = next((m for m in improvement_metrics.catalogue() if m.name == metric), None)
+        started_on = fields.pop("started_on", None)
+        details = improvement_service.ImprovementDetails(
+            title=title, source=fields.pop("source", "complaint"), dimension=fields.pop("dimension", "responsiveness"),
+            owner_id=owner.id, metric_id=chosen.id if chosen else None,
+            problem=fields.pop("problem", "E-mails wait two days for a first reply."), **fields)
+        improvement = improvement_service.create_improvement(details, owner, started_on=started_on)
+        db.session.commit()
+        return improvement
+    return make
+
+
+@pytest.fixture
+def no_server_errors(client):
+    """Every answer the client gets in the test is checked: a 500 is a bug whatever the test asserts."""
+    answers = []
+    original = client.open
+
+    def open_and_keep(*args, **kwargs):
+        answer = original(*args, **kwargs)
+        answers.append((args[0] if args else kwargs.get("path"), answer.status_code))
+        return answer
+
+    client.open = open_and_keep
+    yield
+    assert not [a for a in answers if a[1] >= 500], answers

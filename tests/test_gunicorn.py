@@ -2,7 +2,6 @@
 import http.cookiejar
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,18 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from browser import free_port
 
 from core.db import db
 from kb.models import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -45,7 +39,7 @@ def server(app, database_url, tmp_path):
         try:
             urllib.request.urlopen(base + "/login", timeout=2)
             break
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, OSError):  # refused, reset or timed out while the workers start
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
                 pytest.fail("gunicorn did not start:\n" + log.read_text())

@@ -1,0 +1,84 @@
+"""The reference corpus (../shared/corpus, never copied into the project) as Servicebook articles.
+
+Each manual page becomes a published article whose body is the page's text in a fenced block, so
+the article shows exactly the page's text and a plain substring test can say which pages hold a word.
+`copies` > 1 imports the corpus again under new slugs, to measure a bigger knowledge base.
+"""
+import gzip
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("SERVICEBOOK_CORPUS", ROOT.parent / "shared" / "corpus"))
+PAGES = CORPUS / "manpages.jsonl.gz"
+QUERIES = CORPUS / "search-queries.json"
+
+
+def available() -> bool:
+    return PAGES.exists() and QUERIES.exists()
+
+
+def pages(languages: tuple[str, ...] = ("en", "zh")) -> list[dict]:
+    with gzip.open(PAGES, "rt", encoding="utf-8") as lines:
+        return [page for page in map(json.loads, lines) if page["lang"] in languages]
+
+
+def queries() -> list[dict]:
+    return json.loads(QUERIES.read_text(encoding="utf-8"))
+
+
+def body_of(page: dict) -> str:
+    return f"~~~~~~~~ text\n{page['body']}\n~~~~~~~~\n"
+
+
+def article_file(page: dict, copy: int, owner: str) -> str:
+    meta = {"title": page["title"][:200] + (f" ({copy + 1})" if copy else ""),
+            "slug": f"man-{copy}-{page['id']}"[:120].lower().replace(".", "-").replace("/", "-"),
+            "type": "knowledge_article", "language": page["lang"], "state": "published", "owner": owner,
+            "category": "Reference/Manual pages" if page["lang"] == "en" else "参考/手册页",
+            "tags": ["manpage", page["lang"]]}
+    if len(page["title"]) > 200:  # the whole title stays readable (and searchable) as the summary
+        meta["summary"] = page["title"][:300]
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n" + body_of(page)
+
+
+def write_folder(folder: Path, selected: list[dict], copies: int = 1, owner: str = "admin") -> int:
+    count = 0
+    for copy in range(copies):
+        for page in selected:
+            (folder / f"man-{copy}-{count}.md").write_text(article_file(page, copy, owner), encoding="utf-8")
+            count += 1
+    return count
+
+
+def import_corpus(selected: list[dict], copies: int = 1, owner: str = "admin", batch: int = 400):
+    """Import through kb.transfer (the `flask kb import` code), a folder per batch; needs an app context."""
+    from flask import current_app
+
+    from core.auth import find_user
+    from core.db import db
+    from kb import transfer
+
+    actor = find_user(owner)
+    for start in range(0, len(selected) * copies, batch):
+        chunk = [(copy, page) for copy in range(copies) for page in selected][start:start + batch]
+        with tempfile.TemporaryDirectory() as folder:
+            for number, (copy, page) in enumerate(chunk):
+                Path(folder, f"{start + number:06d}.md").write_text(article_file(page, copy, owner), encoding="utf-8")
+            transfer.import_folder(Path(folder), actor, current_app.config["MAX_BODY_CHARS"])
+        db.session.commit()
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    model = ""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{platform.node()}: {cpus} cores {model}, Python {platform.python_version()}, {platform.system()}"

@@ -1,0 +1,44 @@
+"""What users call the register's codes, in their language."""
+from flask_babel import lazy_gettext as _l
+
+from improvement.phases import PHASE_LABELS
+from improvement.results import VERDICT_LABELS, VERDICT_MEANINGS
+
+SOURCE_LABELS = {"complaint": _l("Complaint"), "kpi_breach": _l("KPI breach"), "audit": _l("Audit"),
+                 "staff_idea": _l("Staff idea"), "article_feedback": _l("Article feedback"),
+                 "customer_feedback": _l("Customer feedback")}
+DIMENSION_LABELS = {"tangibles": _l("Tangibles"), "reliability": _l("Reliability"),
+                    "responsiveness": _l("Responsiveness"), "assurance": _l("Assurance"), "empathy": _l("Empathy")}
+SEVERITY_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High"), "critical": _l("Critical")}
+DECISION_LABELS = {"adopt": _l("Adopt"), "adapt": _l("Adapt"), "abandon": _l("Abandon")}
+CAUSE_LABELS = {"people": _l("People"), "process": _l("Process"), "policy": _l("Policy"), "place": _l("Place"),
+                "product": _l("Product"), "measurement": _l("Measurement")}
+KIND_LABELS = {"containment": _l("Containment"), "corrective": _l("Corrective"), "preventive": _l("Preventive"),
+               "standardise": _l("Standardise")}
+STATUS_LABELS = {"open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done"), "dropped": _l("Dropped")}
+DIRECTION_LABELS = {"higher": _l("Higher is better"), "lower": _l("Lower is better")}
+CHART_LABELS = {"xmr": _l("XmR (individuals)"), "p": _l("p chart (proportion)"), "run": _l("Run chart")}
+EVENT_LABELS = {"create": _l("opened"), "revise": _l("details changed"), "advance": _l("moved forward"),
+                "go_back": _l("went back a phase"), "cancel": _l("cancelled"), "decide": _l("decision recorded"),
+                "add_cause": _l("root cause added"), "change_cause": _l("root cause changed"),
+                "add_action": _l("action added"), "change_action": _l("action updated"),
+                "add_measurements": _l("measurements added"), "link_article": _l("article linked")}
+
+FIELD_LABELS = {"title": _l("title"), "problem": _l("problem"), "source": _l("source"), "dimension": _l("dimension"),
+                "touchpoint": _l("touchpoint"), "severity": _l("severity"), "owner_id": _l("owner"),
+                "metric_id": _l("metric"), "target": _l("target"), "change_date": _l("change date"),
+                "what_changed": _l("what changed"), "follows_id": _l("follows"), "phase": _l("phase"),
+                "reason": _l("reason"), "decision": _l("decision"), "decision_note": _l("why"),
+                "statement": _l("cause"), "category": _l("category"), "whys": _l("why-chain"),
+                "evidence": _l("evidence"), "verified": _l("verified"), "description": _l("action"),
+                "kind": _l("kind"), "due_on": _l("due"), "cause_id": _l("cause"), "status": _l("status"),
+                "done_on": _l("done on"), "drop_reason": _l("reason for dropping")}
+
+
+def for_templates() -> dict:
+    return {"phase_labels": PHASE_LABELS, "verdict_labels": VERDICT_LABELS, "verdict_meanings": VERDICT_MEANINGS,
+            "source_labels": SOURCE_LABELS,
+            "dimension_labels": DIMENSION_LABELS, "severity_labels": SEVERITY_LABELS,
+            "decision_labels": DECISION_LABELS, "cause_labels": CAUSE_LABELS, "kind_labels": KIND_LABELS,
+            "status_labels": STATUS_LABELS, "direction_labels": DIRECTION_LABELS, "chart_labels": CHART_LABELS,
+            "improvement_event_labels": EVENT_LABELS, "improvement_field_labels": FIELD_LABELS}

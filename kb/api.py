@@ -1,0 +1,52 @@
+"""JSON API for the tools staff work in: search, and an article with its rendered HTML.
+
+Authenticated by the session or a personal API token (core.api); the same visibility as the pages.
+"""
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_login import current_user
+
+from core.api import api_error, api_require, register_json_errors
+from kb import queries, search_log, search_request
+
+bp = Blueprint("kb_api", __name__, url_prefix="/api/v1")
+register_json_errors(bp)
+
+
+def _article_url(article_id: int, slug: str) -> str:
+    return url_for("kb.article", article_id=article_id, slug=slug, _external=True)
+
+
+@bp.get("/search")
+@api_require("read")
+def search():
+    wanted = search_request.read(request.args)
+    if wanted.problems:
+        return api_error(400, " ".join(wanted.problems))
+    found = search_request.run(wanted, current_user, current_app.config["SEARCH_PAGE_SIZE"])
+    search_log.record(found.text, wanted.filters.describe(), found.total, found.millis, current_user, source="api")
+    return jsonify({
+        "query": found.text, "total": found.total, "page": found.page, "pages": found.pages,
+        "did_you_mean": found.did_you_mean or None, "any_word": found.any_word, "millis": round(found.millis, 2),
+        "hits": [{"id": h.id, "title": h.title, "url": _article_url(h.id, h.slug),
+                  "snippet": str(h.snippet), "score": h.score, "type": h.type, "language": h.language,
+                  "state": h.state, "category": h.category, "updated": h.updated.isoformat()}
+                 for h in found.hits],
+        "facets": {name: [{"value": value, "count": count} for value, count in counts]
+                   for name, counts in found.facets.items()},
+    })
+
+
+@bp.get("/articles/<int:article_id>")
+@api_require("read")
+def article(article_id: int):
+    found = queries.visible_article(article_id, current_user)
+    if found is None:
+        return api_error(404, "There is no article with this id that you may see.")
+    return jsonify({
+        "id": found.id, "title": found.title, "slug": found.slug, "url": _article_url(found.id, found.slug),
+        "type": found.type, "state": found.state, "summary": found.summary, "language": found.language,
+        "audience": found.audience, "category": found.category.path, "tags": found.tag_names,
+        "owner": found.owner.username, "version": found.version, "body": found.body, "html": found.body_html,
+        "review_by": found.review_by.isoformat() if found.review_by else None,
+        "updated": found.updated_at.isoformat(),
+    })

@@ -1,0 +1,350 @@
+"""The Whoosh index: derived from the database, kept in step after every commit, rebuildable.
+
+Each change to an article writes a `SearchPending` row in the same transaction as the change. After
+the commit, whoever gets the index's write lock indexes every pending article from the database and
+only then deletes those rows, so an indexing that fails (a full disk, a killed worker, a lock held
+too long) leaves them for the next write or `flask search update`; nothing is ever lost, and several
+gunicorn workers writing at once never overwrite each other's updates.
+
+The live index is the folder named in `search/CURRENT`; `rebuild` builds a new folder aside and
+swaps the name in one rename, and every process notices the new name on its next search.
+"""
+import hashlib
+import html
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session, selectinload
+from whoosh import index as whoosh_index
+from whoosh.analysis import LowercaseFilter
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.reading import EmptyReader
+
+from core.db import db, utcnow
+from kb.models import Article, SearchPending
+from kb.search_text import MixedTokenizer, WordTokenizer
+
+INDEXED = ("title", "summary", "body", "body_html", "type", "category_id", "audience", "state",
+           "language", "owner_id", "updated_at", "slug", "tags")
+
+
+def make_schema() -> Schema:
+    mixed = MixedTokenizer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=mixed, stored=True, field_boost=4.0, chars=True),
+        tags=TEXT(analyzer=mixed, field_boost=2.0),
+        summary=TEXT(analyzer=mixed, stored=True, field_boost=1.5, chars=True),
+        body=TEXT(analyzer=mixed, stored=True, chars=True),
+        words=TEXT(analyzer=WordTokenizer() | LowercaseFilter(), phrase=False),
+        tag=KEYWORD(commas=True, lowercase=True),
+        type=ID(stored=True, sortable=True),
+        category=ID(stored=True, sortable=True),
+        audience=ID(stored=True),
+        language=ID(stored=True, sortable=True),
+        state=ID(stored=True),
+        owner=ID,
+        slug=STORED,
+        updated=DATETIME(stored=True, sortable=True),
+        fingerprint=STORED,
+    )
+
+
+TAG_RE = re.compile(r"<[^>]+>")
+BLOCK_END_RE = re.compile(r"</(p|h[1-6]|li|tr|pre|blockquote|table)>|<br\s*/?>", re.I)
+
+
+def plain_text(body_html: str) -> str:
+    """The words of the rendered (sanitised) article, without markup: what snippets are cut from."""
+    text = BLOCK_END_RE.sub("\n", body_html)
+    text = html.unescape(TAG_RE.sub("", text))
+    return re.sub(r"[ \t]*\n[\s]*", "\n", text).strip()
+
+
+def document(article: Article) -> dict:
+    """The index entry of an article; `fingerprint` changes whenever any indexed value does."""
+    doc = {
+        "id": str(article.id), "title": article.title, "summary": article.summary or "",
+        "body": plain_text(article.body_html), "tags": " ".join(article.tag_names),
+        "tag": ",".join(article.tag_names), "type": article.type, "category": str(article.category_id),
+        "audience": article.audience, "language": article.language, "state": article.state,
+        "owner": str(article.owner_id), "slug": article.slug, "updated": article.updated_at,
+    }
+    doc["words"] = f"{doc['title']}\n{doc['tags']}\n{doc['summary']}\n{doc['body']}"
+    content = "\x1f".join(str(doc[k]) for k in ("title", "summary", "body", "tag", "type", "category",
+                                                 "audience", "language", "state", "owner", "slug", "updated"))
+    doc["fingerprint"] = hashlib.sha1(content.encode("utf-8", "surrogatepass")).hexdigest()
+    return doc
+
+
+# --- where the index lives -------------------------------------------------------------------
+
+@dataclass
+class SearchIndex:
+    """One per app and process: the live index folder and a reused searcher, refreshed after writes."""
+    root: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _name: str | None = None
+    _index: object = None
+    _searcher: object = None
+    tag_cache: dict = field(default_factory=dict)
+
+    @property
+    def pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current_name(self) -> str | None:
+        try:
+            return self.pointer.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def create(self) -> str:
+        """A new empty index folder; returns its name (not yet live)."""
+        name = f"index-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        (self.root / name).mkdir(parents=True)
+        whoosh_index.create_in(str(self.root / name), make_schema())
+        return name
+
+    def make_live(self, name: str) -> None:
+        staged = self.root / f"CURRENT.{uuid.uuid4().hex}"
+        staged.write_text(name)
+        os.replace(staged, self.pointer)
+
+    def ensure(self) -> None:
+        """A live index exists (an empty one the first time)."""
+        if self.current_name() is None or not (self.root / self.current_name()).is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.make_live(self.create())
+
+    def open(self):
+        """The live index, reopened if a rebuild swapped it."""
+        self.ensure()
+        name = self.current_name()
+        if name != self._name or self._index is None:
+            self._index, self._name = whoosh_index.open_dir(str(self.root / name)), name
+            self._searcher = None
+        return self._index
+
+    def searcher(self):
+        """The process's searcher, up to date with the last committed index write of any process."""
+        with self._lock:
+            ix = self.open()
+            if self._searcher is None:
+                self._searcher = ix.searcher()
+            elif not self._searcher.up_to_date():
+                if isinstance(self._searcher.reader(), EmptyReader):  # Whoosh cannot refresh from an empty index
+                    self._searcher.close()
+                    self._searcher = ix.searcher()
+                else:
+                    self._searcher = self._searcher.refresh()
+            return self._searcher
+
+    def remove_stale_folders(self) -> None:
+        live = self.current_name()
+        for folder in self.root.glob("index-*"):
+            if folder.name != live:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def search_index() -> SearchIndex:
+    app = current_app._get_current_object()
+    holder = app.extensions.get("servicebook_search")
+    if holder is None:
+        holder = app.extensions["servicebook_search"] = SearchIndex(Path(app.config["SEARCH_INDEX_PATH"]))
+    return holder
+
+
+# --- keeping it in step ------------------------------------------------------------------------
+
+def _mark_changed_articles(session: Session, _context, _instances) -> None:
+    """Before each flush: note the articles whose content changes (new ones have no id yet)."""
+    changed = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, Article)
+               and (obj in session.new or obj in session.deleted or session.is_modified(obj))]
+    if changed:
+        session.info.setdefault("search_objects", []).extend(changed)
+
+
+def _add_pending_rows(session: Session, _context) -> None:
+    """After it: their pending rows, in the same transaction as the change itself."""
+    ids = {a.id for a in session.info.pop("search_objects", []) if a.id is not None}
+    if ids:
+        session.info["search_changed"] = True
+        session.connection().execute(SearchPending.__table__.insert(),
+                                     [{"article_id": i, "marked_at": utcnow()} for i in sorted(ids)])
+
+
+def _index_after_commit(session: Session) -> None:
+    if session.info.pop("search_changed", False):
+        catch_up_quietly()
+
+
+def _forget_marks(session: Session) -> None:
+    session.info.pop("search_changed", None)
+    session.info.pop("search_objects", None)
+
+
+def listen(session_factory) -> None:
+    """Watch the sessions `session_factory` makes (the app's scoped session); once per process."""
+    if event.contains(session_factory, "after_commit", _index_after_commit):
+        return
+    event.listen(session_factory, "before_flush", _mark_changed_articles)
+    event.listen(session_factory, "after_flush", _add_pending_rows)
+    event.listen(session_factory, "after_commit", _index_after_commit)
+    event.listen(session_factory, "after_rollback", _forget_marks)
+
+
+def catch_up_quietly() -> None:
+    """Index what is pending; a failure is logged and left pending, never raised to the user."""
+    try:
+        catch_up(wait=current_app.config["SEARCH_LOCK_WAIT_SECONDS"])
+    except Exception:  # a full disk, a broken folder, a lock held too long: the rows stay pending
+        current_app.logger.exception("search index update failed; the articles stay marked for reindexing")
+
+
+def _writer(index: SearchIndex, wait: float):
+    """The live index's writer, waiting up to `wait` seconds for another process's; None if it is busy."""
+    deadline = time.monotonic() + wait
+    while True:
+        ix = index.open()
+        try:
+            writer = ix.writer(timeout=max(0.0, deadline - time.monotonic()), delay=0.05)
+        except LockError:
+            return None
+        if index.current_name() == index._name:  # not swapped by a rebuild while we waited
+            return writer
+        writer.cancel()
+
+
+def catch_up(wait: float = 5.0, batch: int = 500) -> int:
+    """Index every pending article; returns how many were indexed (0 if the index is busy).
+
+    The pending rows, the articles and the deletion are read and written in separate short
+    transactions: the articles are read after the lock is held, so they are at least as new as
+    the marks, and SQLite never has to turn an old read snapshot into a write."""
+    index = search_index()
+    done = 0
+    with Session(db.engine) as session:
+        while True:
+            rows = session.execute(select(SearchPending.id, SearchPending.article_id)
+                                   .order_by(SearchPending.id).limit(batch)).all()
+            session.rollback()
+            if not rows:
+                return done
+            writer = _writer(index, wait)
+            if writer is None:
+                return done
+            article_ids = {r.article_id for r in rows}
+            try:
+                _write_documents(writer, session, article_ids)
+            except BaseException:
+                writer.cancel()
+                raise
+            session.execute(delete(SearchPending).where(SearchPending.id.in_([r.id for r in rows])))
+            session.commit()
+            done += len(article_ids)
+
+
+def _write_documents(writer, session: Session, article_ids: set[int]) -> None:
+    articles = {a.id: a for a in session.scalars(
+        select(Article).where(Article.id.in_(article_ids)).options(selectinload(Article.tags)))}
+    documents = [document(articles[i]) for i in article_ids if i in articles]
+    session.rollback()
+    session.expunge_all()
+    for doc in documents:
+        writer.update_document(**doc)
+    for gone in article_ids - articles.keys():
+        writer.delete_by_term("id", str(gone))
+    writer.commit()
+
+
+def pending_count() -> int:
+    with Session(db.engine) as session:
+        return len(session.execute(select(SearchPending.id)).all())
+
+
+def all_articles(session: Session, batch: int = 500):
+    """Every article, a batch at a time, so a large database is never all in memory."""
+    last_id = 0
+    while True:
+        articles = list(session.scalars(select(Article).where(Article.id > last_id).order_by(Article.id)
+                                        .limit(batch).options(selectinload(Article.tags))))
+        if not articles:
+            return
+        yield from articles
+        last_id = articles[-1].id
+        session.expunge_all()
+
+
+def rebuild() -> int:
+    """Index every article into a new folder, then make it live; returns the number of articles.
+
+    The live index's write lock is held meanwhile, so no worker indexes into the old folder a
+    change the new one might miss; their changes stay pending and are indexed into the new one."""
+    index = search_index()
+    index.ensure()
+    old_writer = _writer(index, wait=60)
+    if old_writer is None:
+        raise LockError("the index stayed busy for a minute; try again")
+    try:
+        name = index.create()
+        writer = whoosh_index.open_dir(str(index.root / name)).writer(limitmb=256)
+        count = 0
+        with Session(db.engine) as session:
+            for article in all_articles(session):
+                writer.add_document(**document(article))
+                count += 1
+        writer.commit(optimize=True)
+        index.make_live(name)
+    finally:
+        old_writer.cancel()
+    index.remove_stale_folders()
+    catch_up()
+    return count
+
+
+def rebuilt_message() -> str:
+    return f"Search index rebuilt: {rebuild()} articles."
+
+
+@dataclass
+class Drift:
+    missing: list[int]
+    stale: list[int]
+    extra: list[int]
+    pending: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.missing or self.stale or self.extra)
+
+
+def check() -> Drift:
+    """Compare the index with the database, article by article."""
+    searcher = search_index().searcher()
+    in_index = {int(fields["id"]): fields["fingerprint"] for fields in searcher.all_stored_fields()}
+    missing, stale = [], []
+    with Session(db.engine) as session:
+        for article in all_articles(session):
+            fingerprint = in_index.pop(article.id, None)
+            if fingerprint is None:
+                missing.append(article.id)
+            elif fingerprint != document(article)["fingerprint"]:
+                stale.append(article.id)
+    return Drift(missing, stale, sorted(in_index), pending_count())
+
+
+def optimize() -> None:
+    writer = _writer(search_index(), wait=60)
+    if writer is None:
+        raise LockError("the index is busy; try again")
+    writer.commit(optimize=True)

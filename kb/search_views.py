@@ -1,0 +1,35 @@
+"""The search pages: results (work without JavaScript), title suggestions, and the search report."""
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask_login import current_user
+
+from core.auth import require
+from kb import categories, search, search_log, search_request
+
+bp = Blueprint("search", __name__)
+
+
+@bp.get("/search")
+def results():
+    wanted = search_request.read(request.args)
+    found = search_request.run(wanted, current_user, current_app.config["SEARCH_PAGE_SIZE"])
+    logged = None
+    if wanted.page == 1:  # turning pages is the same search, counted once
+        logged = search_log.record(found.text, wanted.filters.describe(), found.total, found.millis, current_user)
+    return render_template("kb/search.html", q=found.text, wanted=wanted, results=found,
+                           log_id=logged.id if logged else None, category_names=categories.names_by_id())
+
+
+@bp.get("/search/suggest")
+def suggest():
+    """Article titles for what is being typed, for the search box's list (JSON)."""
+    titles = search.suggest_titles(request.args.get("q", ""), current_user)
+    return jsonify([{"title": t["title"], "url": url_for("kb.article", article_id=t["id"], slug=t["slug"])}
+                    for t in titles])
+
+
+@bp.get("/search/report")
+@require("see_search_report")
+def report():
+    days = request.args.get("days", "30")
+    days = int(days) if days.isdigit() and 1 <= int(days) <= 3650 else 30
+    return render_template("kb/search_report.html", report=search_log.report(days), days=days)
