@@ -10,7 +10,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install translations clean
+.PHONY: run test bench install translations clean
 
 run: install
 	$(BIN)/flask --app wsgi init --demo
@@ -24,6 +24,15 @@ test: install
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
 	$(BIN)/python -m pytest
+
+# Benchmarks (not part of `make test`): search latency at 1x and 10x the reference corpus, and the
+# search page and API under 16 connections with gunicorn on 2 workers (needs Debian's wrk).
+bench: install
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/search.py --copies 10
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the HTTP benchmark"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); $$SUDO apt-get install -y -qq wrk; }
+	$(BIN)/python bench/http.py
 
 install: $(STAMP) $(MO)
 

@@ -37,7 +37,8 @@ def body_of(page: dict) -> str:
 
 
 def article_file(page: dict, copy: int, owner: str) -> str:
-    meta = {"title": page["title"][:200] + (f" ({copy + 1})" if copy else ""),
+    suffix = f" ({copy + 1})" if copy else ""
+    meta = {"title": page["title"][:200 - len(suffix)] + suffix,
             "slug": f"man-{copy}-{page['id']}"[:120].lower().replace(".", "-").replace("/", "-"),
             "type": "knowledge_article", "language": page["lang"], "state": "published", "owner": owner,
             "category": "Reference/Manual pages" if page["lang"] == "en" else "参考/手册页",

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 from whoosh import highlight, query as q
-from whoosh.sorting import Count, FieldFacet
+from whoosh.sorting import FieldFacet
 
 from kb import search_query
 from kb.search_index import search_index
@@ -87,7 +87,30 @@ def _filter(user, filters: Filters, category_ids: list[int] | None) -> q.Query |
     return q.And(terms) if len(terms) > 1 else (terms[0] if terms else None)
 
 
-_highlighter = highlight.Highlighter(
+class PageHighlighter(highlight.Highlighter):
+    """Whoosh's pinpoint highlighter, reading the stored character offsets of the shown page's hits only
+    (Whoosh reads them for every match, thousands of them for a common word)."""
+
+    @staticmethod
+    def _load_chars(results, fieldname, texts, to_bytes):
+        results._char_cache[fieldname] = cache = {}
+        docnums = sorted(getattr(results, "page_docnums", None) or (d for _, d in results.top_n))
+        for docnum in docnums:
+            cache[docnum] = {}
+        text_of = {to_bytes(text): text for text in texts}
+        wanted: dict[bytes, list[int]] = {}
+        for docnum in docnums:
+            for field, btext in results.docterms.get(docnum, ()):
+                if field == fieldname and btext in text_of:
+                    wanted.setdefault(btext, []).append(docnum)
+        for btext, docs in wanted.items():
+            postings = results.searcher.postings(fieldname, btext)
+            for docnum in sorted(docs):
+                postings.skip_to(docnum)
+                cache[docnum][text_of[btext]] = postings.value_as("characters")
+
+
+_highlighter = PageHighlighter(
     fragmenter=highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=60),
     formatter=highlight.HtmlFormatter(tagname="mark", between=" … "),
     scorer=highlight.BasicFragmentScorer())
@@ -110,29 +133,50 @@ def _snippet(hit) -> Markup:
     return escape(LINE_BREAKS.sub(" · ", fallback))
 
 
-def _tag_counts(searcher, docnums) -> Counter:
-    """Tags of the matching documents, from a docnum -> tags map made once per searcher."""
+def _memo(searcher) -> dict:
+    """A scratch dict that lives as long as `searcher` (facet maps, filter sets): rebuilt after a write."""
     cache = search_index().tag_cache
     if cache.get("searcher") is not searcher:
-        tags_of: dict[int, list[str]] = {}
-        reader = searcher.reader()
-        for tag in reader.field_terms("tag") if "tag" in reader.indexed_field_names() else ():
-            for docnum in reader.postings("tag", tag).all_ids():
-                tags_of.setdefault(docnum, []).append(tag)
         cache.clear()
-        cache.update(searcher=searcher, tags_of=tags_of)
-    tags_of = cache["tags_of"]
-    return Counter(tag for docnum in docnums for tag in tags_of.get(docnum, ()))
+        cache["searcher"] = searcher
+    return cache
 
 
-def _facets(results, searcher) -> dict[str, list[tuple[str, int]]]:
-    docnums = [d for docs in results.groups("type").values() for d in docs]
-    facets = {"type": Counter({k: len(v) for k, v in results.groups("type").items()})}
-    for name in ("category", "language"):
-        facets[name] = Counter(results.groups(name))
-    facets["tag"] = _tag_counts(searcher, docnums)
-    return {name: sorted(((k, n) for k, n in counts.items() if k), key=lambda kv: (-kv[1], kv[0]))[:20]
-            for name, counts in facets.items()}
+def _values_by_doc(searcher, field: str) -> dict[int, list[str]]:
+    """docnum -> the field's values, read once per searcher from the postings."""
+    memo = _memo(searcher)
+    if field not in memo:
+        values: dict[int, list[str]] = {}
+        reader = searcher.reader()
+        if field in reader.indexed_field_names():
+            for term in reader.field_terms(field):
+                for docnum in reader.postings(field, term).all_ids():
+                    values.setdefault(docnum, []).append(term)
+        memo[field] = values
+    return memo[field]
+
+
+def _filter_docs(searcher, only):
+    """The documents a filter allows, as a set made once per searcher (visibility is the same for many)."""
+    if only is None:
+        return None
+    sets = _memo(searcher).setdefault("filters", {})
+    key = repr(only)
+    if key not in sets:
+        if len(sets) > 256:
+            sets.clear()
+        reader = searcher.reader()  # the postings still list replaced documents until a merge
+        sets[key] = {docnum for docnum in searcher.docs_for_query(only) if not reader.is_deleted(docnum)}
+    return sets[key]
+
+
+def _facets(docnums: list[int], searcher) -> dict[str, list[tuple[str, int]]]:
+    facets = {}
+    for name in FACETS:
+        values = _values_by_doc(searcher, name)
+        counts = Counter(value for docnum in docnums for value in values.get(docnum, ()))
+        facets[name] = sorted(((k, n) for k, n in counts.items() if k), key=lambda kv: (-kv[1], kv[0]))[:20]
+    return facets
 
 
 def _did_you_mean(searcher, parsed: search_query.Parsed) -> str:
@@ -171,7 +215,7 @@ def search(text: str, user, filters: Filters = Filters(), page: int = 1, sort: s
     page_hits = found.page_hits
     results.total = found.total
     results.pages = math.ceil(found.total / page_size)
-    results.facets = _facets(found.results, searcher)
+    results.facets = _facets(found.docnums, searcher)
     results.hits = [Hit(id=int(h["id"]), slug=h["slug"], title=h["title"],
                         snippet=_snippet(h), score=round(h.score or 0.0, 3), type=h["type"],
                         language=h["language"], state=h["state"], category=int(h["category"]),
@@ -184,19 +228,22 @@ def search(text: str, user, filters: Filters = Filters(), page: int = 1, sort: s
 
 @dataclass
 class _Found:
-    results: object
+    docnums: list[int]
     page_hits: list
     total: int
 
 
 def _run(searcher, query, only, page: int, sort: str, page_size: int) -> _Found:
-    groups = {"type": FieldFacet("type"), "category": FieldFacet("category", maptype=Count),
-              "language": FieldFacet("language", maptype=Count)}
+    """Every match is ranked (the facets count them all); only the page's hits are highlighted."""
     sortedby = FieldFacet("updated", reverse=True) if sort == "date" else None
-    found = searcher.search(query, filter=only, limit=page * page_size, terms=True, groupedby=groups,
-                            sortedby=sortedby)
+    allowed = _filter_docs(searcher, only)
+    if allowed is not None and not allowed:  # Whoosh would read an empty filter as no filter at all
+        return _Found([], [], 0)
+    found = searcher.search(query, filter=allowed, limit=None, terms=True, sortedby=sortedby)
     start = (page - 1) * page_size
-    return _Found(found, list(found[start:start + page_size]), len(found))
+    page_hits = list(found[start:start + page_size])
+    found.page_docnums = {hit.docnum for hit in page_hits}
+    return _Found([docnum for _, docnum in found.top_n], page_hits, len(found))
 
 
 def suggest_titles(text: str, user, limit: int = 8) -> list[dict]:
@@ -208,7 +255,10 @@ def suggest_titles(text: str, user, limit: int = 8) -> list[dict]:
     if query is None:
         return []
     searcher = search_index().searcher()
-    hits = searcher.search(query, filter=visible_to(user), limit=limit)
+    allowed = _filter_docs(searcher, visible_to(user))
+    if allowed is not None and not allowed:
+        return []
+    hits = searcher.search(query, filter=allowed, limit=limit)
     return [{"id": int(h["id"]), "title": h["title"], "slug": h["slug"]} for h in hits]
 
 
@@ -217,5 +267,9 @@ def matching_ids(text: str, user, filters: Filters = Filters()) -> set[int]:
     query = search_query.build(search_query.parse(text))
     if query is None:
         return set()
-    hits = search_index().searcher().search(query, filter=_filter(user, filters, None), limit=None)
+    searcher = search_index().searcher()
+    allowed = _filter_docs(searcher, _filter(user, filters, None))
+    if allowed is not None and not allowed:
+        return set()
+    hits = searcher.search(query, filter=allowed, limit=None)
     return {int(hit["id"]) for hit in hits}

@@ -5,22 +5,24 @@ The reports show editors and quality leads what staff look for and do not find (
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
 
 from core.db import db, utcnow
 from kb.models import SearchLog
 
 
-def record(text: str, filters: str, hits: int, millis: float, user, source: str = "page") -> SearchLog | None:
-    """Log one search (not an empty one); the row id lets a click on a result be counted."""
+def record(text: str, filters: str, hits: int, millis: float, user, source: str = "page") -> int | None:
+    """Log one search (not an empty one) and return the row's id, so a click on a result can be counted.
+
+    Committed at once in its own short transaction: a search is a read, and it must not hold SQLite's
+    write lock while its page renders (the other workers would queue behind it)."""
     text = " ".join(text.split())[:200]
     if not text:
         return None
-    entry = SearchLog(query=text, filters=filters[:300], hits=hits, millis=round(millis, 2), source=source,
-                      user_id=user.id if user.is_authenticated else None)
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+    row = {"query": text, "filters": filters[:300], "hits": hits, "millis": round(millis, 2), "source": source,
+           "user_id": user.id if user.is_authenticated else None, "at": utcnow(), "clicked_article_id": None}
+    with db.engine.begin() as connection:
+        return connection.execute(insert(SearchLog).values(**row)).inserted_primary_key[0]
 
 
 def record_click(log_id: int, article_id: int, user) -> None:

@@ -254,3 +254,10 @@ def test_the_token_command_issues_and_revokes(app, client, make_user):
     assert client.get("/api/v1/search?q=x", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert "Revoked 1" in runner.invoke(args=["users", "token", "panel", "--revoke"]).output
     assert client.get("/api/v1/search?q=x", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_staff_find_nothing_when_every_match_is_a_draft(client, login_as, make_article):
+    make_article(title="Refund draft", body="refund", state="draft")
+    login_as("staff")
+    assert found(client, "refund") == []
+    assert client.get("/search/suggest?q=refund").get_json() == []
