@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from improvement.effect import Effect, Point
 
-FULL = (640, 320, (28, 24, 40, 64))      # width, height, margins (top, right, bottom, left)
+FULL = (640, 320, (28, 44, 40, 64))      # width, height, margins (top, right, bottom, left)
 SMALL = (160, 40, (4, 4, 4, 4))
 DASH_CENTRE, DASH_LIMIT, DASH_TARGET = "8 4", "2 3", "10 3 2 3"
 

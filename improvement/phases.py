@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _
+from flask_babel import lazy_ngettext
 
 from core import audit
 from core.db import utcnow
@@ -52,9 +53,9 @@ def _to_do(improvement: Improvement, today: date) -> list[Check]:
                  "needed for a baseline.",
                  n=before, needed=MIN_POINTS)),
         _check(_("At least one root cause"), bool(improvement.causes),
-               _("%(n)s root causes.", n=len(improvement.causes)), _("Analyse the problem to a root cause.")),
+               lazy_ngettext("%(num)d root cause.", "%(num)d root causes.", len(improvement.causes)), _("Analyse the problem to a root cause.")),
         _check(_("At least one action"), bool(improvement.actions),
-               _("%(n)s actions.", n=len(improvement.actions)), _("Plan an action with an owner and a due date.")),
+               lazy_ngettext("%(num)d action.", "%(num)d actions.", len(improvement.actions)), _("Plan an action with an owner and a due date.")),
     ]
 
 

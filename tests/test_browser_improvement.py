@@ -128,8 +128,8 @@ def test_a_quality_lead_runs_an_improvement_to_check_and_sees_the_run_chart_and_
     expect(gate.locator("li.unmet")).to_have_count(0)
     expect(gate.locator("li.met")).to_contain_text(["A problem statement", "A primary metric", "A target",
                                                     "A baseline — 12 measurements in the year before the change.",
-                                                    "At least one root cause — 1 root causes.",
-                                                    "At least one action — 1 actions."])
+                                                    "At least one root cause — 1 root cause.",
+                                                    "At least one action — 1 action."])
 
     # Plan -> Do
     gate.get_by_role("button", name="Move to Do").click()
