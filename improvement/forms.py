@@ -123,6 +123,11 @@ class DecisionForm(FlaskForm):
     note = TextAreaField(_l("Why"), validators=[Length(max=2000)])
 
 
+class LinkArticleForm(FlaskForm):
+    article = StringField(_l("Article (its link, number or slug)"),
+                          validators=[DataRequired(_l("Name the article to link.")), Length(max=500)])
+
+
 class ButtonForm(FlaskForm):
     """A one-button action: just the CSRF token."""
 

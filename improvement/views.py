@@ -14,9 +14,10 @@ from improvement import dashboard as dashboard_queries
 from improvement import labels, metrics, phases, results, service
 from improvement import causes_and_actions as work
 from improvement.forms import (ActionForm, ButtonForm, CancelForm, CauseForm, DecisionForm, ImprovementForm,
-                               MeasurementForm, PasteForm, PhaseForm, UploadForm)
+                               LinkArticleForm, MeasurementForm, PasteForm, PhaseForm, UploadForm)
 from improvement.models import PHASES, Improvement
 from improvement.refused import Refused
+from kb import service as kb_service
 
 bp = Blueprint("improvement", __name__, url_prefix="/improvements")
 bp.record_once(lambda state: state.app.jinja_env.globals.update(labels.for_templates()))
@@ -55,7 +56,8 @@ def render_page(improvement: Improvement, status: int = 200, problems: dict | No
              "upload_form": UploadForm(formdata=None),
              "decision_form": DecisionForm(formdata=None, decision=improvement.decision,
                                            note=improvement.decision_note),
-             "cancel_form": CancelForm(formdata=None), "button_form": ButtonForm(formdata=None)} | forms
+             "cancel_form": CancelForm(formdata=None), "button_form": ButtonForm(formdata=None),
+             "link_form": LinkArticleForm(formdata=None)} | forms
     return render_template(
         "improvement/page.html", improvement=improvement, today=today, effect=effect,
         verdict_sentences=results.explain(effect, improvement.metric) if effect else [],
@@ -192,6 +194,19 @@ def standardise(improvement_id: int):
     flash(_("Draft best practice %(title)s created and linked; an editor or publisher reviews and publishes it.",
             title=article.title), "success")
     return to_page(improvement, "act")
+
+
+@bp.post("/<int:improvement_id>/articles")
+@require("run_improvements")
+def link_article(improvement_id: int):
+    improvement = improvement_or_404(improvement_id)
+
+    def act(sent):
+        article = kb_service.find_article(sent.article.data, current_user)
+        if article is None:
+            raise Refused(_("There is no article %(reference)s that you may see.", reference=sent.article.data[:80]))
+        service.link_article(improvement, article, current_user)
+    return submit_on_page(improvement, LinkArticleForm(), "link_form", "links", act, _("Article linked."))
 
 
 @bp.get("/<int:improvement_id>/report")

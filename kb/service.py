@@ -287,3 +287,15 @@ def draft_best_practice(title: str, summary: str, body: str, author, category_pa
     content = ArticleContent(title=title[:200], body=body, type="best_practice", category_id=category.id,
                              owner_id=author.id, summary=summary[:300], tags=tags or [])
     return create_article(content, author, note="Standardised from an improvement")
+
+
+def find_article(reference: str, user) -> Article | None:
+    """The article `reference` names for `user` (its number, its slug, or a link to it), if they may see it."""
+    from kb import queries
+    reference = reference.strip()
+    number = re.search(r"/kb/articles/(\d+)", reference)
+    if number or reference.isdigit():
+        article_id = int(number.group(1) if number else reference)
+        return queries.visible_article(article_id, user) if article_id <= 2**31 - 1 else None
+    found = db.session.scalar(select(Article.id).where(Article.slug == reference[:120]))
+    return queries.visible_article(found, user) if found else None

@@ -56,6 +56,7 @@ TABLE = {
     ("POST", "improvement.cancel"): LEADS,
     ("POST", "improvement.decide"): LEADS,
     ("POST", "improvement.standardise"): LEADS,
+    ("POST", "improvement.link_article"): LEADS,
     ("POST", "improvement_work.add_cause"): LEADS,
     ("GET", "improvement_work.edit_cause"): LEADS, ("POST", "improvement_work.edit_cause"): LEADS,
     ("POST", "improvement_work.add_action"): LEADS,
