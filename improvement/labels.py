@@ -40,5 +40,4 @@ def for_templates() -> dict:
             "source_labels": SOURCE_LABELS,
             "dimension_labels": DIMENSION_LABELS, "severity_labels": SEVERITY_LABELS,
             "decision_labels": DECISION_LABELS, "cause_labels": CAUSE_LABELS, "kind_labels": KIND_LABELS,
-            "status_labels": STATUS_LABELS, "direction_labels": DIRECTION_LABELS, "chart_labels": CHART_LABELS,
-            "improvement_event_labels": EVENT_LABELS, "improvement_field_labels": FIELD_LABELS}
+            "status_labels": STATUS_LABELS, "direction_labels": DIRECTION_LABELS, "chart_labels": CHART_LABELS}

@@ -15,6 +15,7 @@ from core import audit
 from core.auth import User
 from core.db import db, utcnow
 from improvement import phases, results
+from improvement import timeline as improvement_timeline
 from improvement.models import DIMENSIONS, SEVERITIES, SOURCES, ArticleLink, Improvement, Metric
 from improvement.refused import Refused, refuse_if
 from kb import service as kb_service
@@ -183,12 +184,13 @@ def best_practice_body(improvement: Improvement) -> str:
     return "\n".join(lines)
 
 
-def timeline(improvement: Improvement) -> list[audit.AuditEvent]:
-    """Every recorded change to the improvement, its causes and actions, and its metric's measurements."""
+def timeline(improvement: Improvement) -> list[improvement_timeline.Entry]:
+    """Every recorded change to the improvement, its causes and actions, and its metric's measurements,
+    oldest first, each in words (improvement.timeline)."""
     events = audit.trail("improvement", improvement.id)
     if improvement.metric_id:
         events += [e for e in audit.trail("metric", improvement.metric_id) if e.action == "add_measurements"]
-    return sorted(events, key=lambda e: (e.at, e.id))
+    return improvement_timeline.entries(sorted(events, key=lambda e: (e.at, e.id)))
 
 
 def find(improvement_id: int) -> Improvement | None:

@@ -12,6 +12,7 @@ from core import api, auth, migrate  # noqa: F401  (api: its table joins Base.me
 from core.db import Base, db
 from kb import categories, service
 from kb.models import Article
+from browser import chromium, live_server, page, screenshot  # noqa: F401  (fixtures, one Chromium per session)
 from pgserver import PostgresUnavailable, running_postgres
 from wsgi import create_app
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
-from browser import chromium, live_server, log_in, log_out, page, screenshot, sqlite_only  # noqa: F401
+from browser import log_in, log_out, sqlite_only
 from core.db import db
 from improvement.models import Improvement
 

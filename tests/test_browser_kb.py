@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import expect
 
-from browser import chromium, live_server, log_in, log_out, page, screenshot, sqlite_only  # noqa: F401
+from browser import log_in, log_out, sqlite_only
 
 pytestmark = sqlite_only
 
