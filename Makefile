@@ -25,14 +25,20 @@ test: install
 	fi
 	$(BIN)/python -m pytest
 
-# Benchmarks (not part of `make test`): search latency at 1x and 10x the reference corpus, and the
-# search page and API under 16 connections with gunicorn on 2 workers (needs Debian's wrk).
+# Benchmarks (not part of `make test`; they read ../shared/corpus): search latency at 1x and 10x the
+# reference corpus; the search page and API, then five pages at 16 and 64 connections, with gunicorn on
+# 2 workers and Debian's wrk; the one-minute concurrency run (20 clients editing and measuring at once).
+BENCH_DIR ?= /tmp/servicebook-bench-1x
+
 bench: install
-	$(BIN)/python bench/search.py
-	$(BIN)/python bench/search.py --copies 10
-	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the HTTP benchmark"; \
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the HTTP benchmarks"; \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); $$SUDO apt-get install -y -qq wrk; }
-	$(BIN)/python bench/http.py
+	rm -rf $(BENCH_DIR)
+	$(BIN)/python bench/search.py --keep $(BENCH_DIR)
+	$(BIN)/python bench/search.py --copies 10
+	$(BIN)/python bench/http.py --reuse $(BENCH_DIR)
+	$(BIN)/python bench/load.py --reuse $(BENCH_DIR)
+	$(BIN)/python bench/concurrency.py
 
 install: $(STAMP) $(MO)
 

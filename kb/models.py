@@ -1,7 +1,7 @@
 """Knowledge-base records: Article, Revision, Category, Tag."""
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.auth import User
@@ -74,6 +74,8 @@ class Article(Base):
     revisions: Mapped[list["Revision"]] = relationship(
         back_populates="article", order_by="Revision.number", cascade="all, delete-orphan")
 
+    # "recently updated" (the home page): without it SQLite sorts every article, bodies included
+    __table_args__ = (Index("ix_articles_state_updated_at", "state", "updated_at"),)
     __mapper_args__ = {"version_id_col": version}
 
     @property
