@@ -122,7 +122,7 @@ def _load_user(session_id: str):
     them not authenticated, while `can()` still answered by their roles), and a session from before a
     password change is no one's."""
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    if not (user_id.isascii() and user_id.isdigit()) or not token:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or not hmac.compare_digest(user.session_token, token):

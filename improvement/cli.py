@@ -1,4 +1,5 @@
 """`flask improvement ...`: import measurements from a CSV file."""
+import re
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def import_measurements(file: Path, metric_name: str, username: str | None):
     metrics.catalogue()
     metric = db.session.scalar(select(Metric).where(
         (func.lower(Metric.name) == metric_name.lower()) |
-        (Metric.id == (int(metric_name) if metric_name.isdigit() else -1))))
+        (Metric.id == (int(metric_name) if re.fullmatch(r"[0-9]{1,9}", metric_name) else -1))))
     if metric is None:
         names = ", ".join(m.name for m in metrics.catalogue())
         raise click.UsageError(f"No metric named {metric_name!r}; the catalogue has: {names}.")

@@ -1,4 +1,6 @@
 """Forms of the knowledge base; the choices come from the database, the rules from kb.service."""
+import re
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -59,7 +61,7 @@ class ArticleForm(FlaskForm):
             audience=self.audience.data, language=self.language.data, review_by=self.review_by.data)
 
     def version(self) -> int | None:
-        return int(self.base_version.data) if (self.base_version.data or "").isdigit() else None
+        return int(self.base_version.data) if re.fullmatch(r"[0-9]{1,9}", self.base_version.data or "") else None
 
 
 class StateForm(FlaskForm):

@@ -100,8 +100,8 @@ class PageHighlighter(highlight.Highlighter):
         text_of = {to_bytes(text): text for text in texts}
         wanted: dict[bytes, list[int]] = {}
         for docnum in docnums:
-            for field, btext in results.docterms.get(docnum, ()):
-                if field == fieldname and btext in text_of:
+            for name, btext in results.docterms.get(docnum, ()):
+                if name == fieldname and btext in text_of:
                     wanted.setdefault(btext, []).append(docnum)
         for btext, docs in wanted.items():
             postings = results.searcher.postings(fieldname, btext)

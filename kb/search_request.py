@@ -22,7 +22,7 @@ class SearchRequest:
 def _number(raw: str, problem: str, problems: list[str]) -> int | None:
     if not raw:
         return None
-    if raw.isdigit() and int(raw) <= 2**31 - 1:
+    if raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1:
         return int(raw)
     problems.append(problem)
     return None

@@ -31,5 +31,5 @@ def suggest():
 @require("see_search_report")
 def report():
     days = request.args.get("days", "30")
-    days = int(days) if days.isdigit() and 1 <= int(days) <= 3650 else 30
+    days = int(days) if days.isascii() and days.isdigit() and 1 <= int(days) <= 3650 else 30
     return render_template("kb/search_report.html", report=search_log.report(days), days=days)

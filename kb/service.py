@@ -294,7 +294,7 @@ def find_article(reference: str, user) -> Article | None:
     from kb import queries
     reference = reference.strip()
     number = re.search(r"/kb/articles/(\d+)", reference)
-    if number or reference.isdigit():
+    if number or (reference.isascii() and reference.isdigit()):
         article_id = int(number.group(1) if number else reference)
         return queries.visible_article(article_id, user) if article_id <= 2**31 - 1 else None
     found = db.session.scalar(select(Article.id).where(Article.slug == reference[:120]))

@@ -1,4 +1,5 @@
 """Knowledge-base pages. Thin: validate, call kb.service, flash, redirect."""
+import re
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -82,7 +83,7 @@ def article(article_id: int, slug: str | None = None):
     found = _article_or_404(article_id)
     if found.state == "published":
         service.record_view(found)
-    if request.args.get("from_search", "").isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", request.args.get("from_search", "")):
         search_log.record_click(int(request.args["from_search"]), found.id, current_user)
     linked = improvement_service.improvements_for_article(found.id) if current_user.is_authenticated else []
     return render_template("kb/article.html", article=found, actions=service.actions_for(found, current_user),

@@ -261,3 +261,13 @@ def test_staff_find_nothing_when_every_match_is_a_draft(client, login_as, make_a
     login_as("staff")
     assert found(client, "refund") == []
     assert client.get("/search/suggest?q=refund").get_json() == []
+
+
+@pytest.mark.parametrize("number", ["²", "١٢", "５", "99999999999"])
+def test_digits_that_are_not_ascii_numbers_are_refused_with_a_reason(client, login_as, number):
+    login_as("staff")
+    assert client.get("/search", query_string={"q": "x", "page": number, "category": number}).status_code == 200
+    answer = client.get("/api/v1/search", query_string={"q": "x", "page": number})
+    assert answer.status_code == 400 and "whole number" in answer.get_json()["error"]["reason"]
+    assert client.get("/search/report", query_string={"days": number}).status_code == 403
+    assert client.get("/kb/articles/1", query_string={"from_search": number}).status_code == 404
