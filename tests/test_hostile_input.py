@@ -1,5 +1,6 @@
 """Property-based: whatever a client sends to the search, the API, the editor or the login form, the
 answer is a page or a JSON reason (2xx, 3xx or 4xx), never a 500, and nothing half-written is kept."""
+import os
 import string
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -13,7 +14,9 @@ from kb.models import Article
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=300)
 SHORT = st.one_of(st.sampled_from(["", "faq", "zh", "en", "1", "-1", "0", "99999999999", "date", "relevance",
                                    "procedure", "%", "' OR 1=1 --", "<script>", "title:", "\"", "*"]), TEXT)
-FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+# deterministic in the suite (a red CI run must be reproducible); HYPOTHESIS_EXAMPLES=500 explores more
+FUZZ = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 30)), deadline=None,
+                derandomize="HYPOTHESIS_EXAMPLES" not in os.environ, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])
 
 
