@@ -1,52 +1,24 @@
 """The site under gunicorn with two workers, on each database: sessions, CSRF and edit conflicts hold."""
 import http.cookiejar
-import os
 import re
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from browser import free_port
 
 from core.db import db
 from kb.models import Article
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def server(app, database_url, tmp_path):
-    """gunicorn, 2 sync workers, a fresh instance folder and no SECRET_KEY: the workers must agree on one."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
-    env |= {"DATABASE_URL": database_url, "SERVICEBOOK_INSTANCE": str(tmp_path / "instance"),
-            "SERVICEBOOK_ENV": "development"}
-    log = tmp_path / "gunicorn.log"
-    with open(log, "w") as log_file:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/login", timeout=2)
-            break
-        except (urllib.error.URLError, OSError):  # refused, reset or timed out while the workers start
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("gunicorn did not start:\n" + log.read_text())
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+def server(live_server):
+    """gunicorn, 2 sync workers, a fresh instance folder and no SECRET_KEY: the workers must agree on one
+    (conftest's live_server, also used by the browser tests)."""
+    return live_server
 
 
 class Session:
