@@ -120,16 +120,18 @@ class SearchIndex:
         staged.write_text(name)
         os.replace(staged, self.pointer)
 
-    def ensure(self) -> None:
-        """A live index exists (an empty one the first time)."""
-        if self.current_name() is None or not (self.root / self.current_name()).is_dir():
+    def ensure(self) -> str:
+        """The live index's folder name; an empty index is made the first time."""
+        name = self.current_name()
+        if name is None or (name != self._name and not (self.root / name).is_dir()):
             self.root.mkdir(parents=True, exist_ok=True)
-            self.make_live(self.create())
+            name = self.create()
+            self.make_live(name)
+        return name
 
     def open(self):
-        """The live index, reopened if a rebuild swapped it."""
-        self.ensure()
-        name = self.current_name()
+        """The live index, reopened if a rebuild swapped it (one read of the pointer file per call)."""
+        name = self.ensure()
         if name != self._name or self._index is None:
             self._index, self._name = whoosh_index.open_dir(str(self.root / name)), name
             self._searcher = None
