@@ -39,6 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
     from kb import search_cli, search_views
     from kb import search_index
     from kb import views as kb_views
+    from kb import feedback_views
+    from kb.onboarding import views as onboarding_views
     from improvement import api as improvement_api
     from improvement import cli as improvement_cli
     from improvement import views as improvement_views
@@ -59,6 +61,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(kb_views.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(kb_api.bp)
+    app.register_blueprint(feedback_views.bp)
+    app.register_blueprint(onboarding_views.bp)
     csrf.exempt(kb_api.bp)  # core.api checks the CSRF header itself for session-authenticated writes
     app.register_blueprint(improvement_views.bp)
     app.register_blueprint(improvement_work_views.bp)

@@ -26,6 +26,8 @@ PERMISSIONS = {
     "manage_users": set(),
     "see_search_report": {"editor", "publisher", "quality_lead"},
     "run_improvements": {"quality_lead"},
+    "see_content_health": {"editor", "publisher", "quality_lead"},
+    "build_paths": {"trainer"},
 }
 
 

@@ -6,7 +6,7 @@ from improvement.results import VERDICT_LABELS, VERDICT_MEANINGS
 
 SOURCE_LABELS = {"complaint": _l("Complaint"), "kpi_breach": _l("KPI breach"), "audit": _l("Audit"),
                  "staff_idea": _l("Staff idea"), "article_feedback": _l("Article feedback"),
-                 "customer_feedback": _l("Customer feedback")}
+                 "customer_feedback": _l("Customer feedback"), "search_gap": _l("Search that found nothing")}
 DIMENSION_LABELS = {"tangibles": _l("Tangibles"), "reliability": _l("Reliability"),
                     "responsiveness": _l("Responsiveness"), "assurance": _l("Assurance"), "empathy": _l("Empathy")}
 SEVERITY_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High"), "critical": _l("Critical")}

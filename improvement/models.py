@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.auth import User
 from core.db import Base, utcnow
 
-SOURCES = ("complaint", "kpi_breach", "audit", "staff_idea", "article_feedback", "customer_feedback")
+SOURCES = ("complaint", "kpi_breach", "audit", "staff_idea", "article_feedback", "customer_feedback", "search_gap")
 DIMENSIONS = ("tangibles", "reliability", "responsiveness", "assurance", "empathy")
 SEVERITIES = ("low", "medium", "high", "critical")
 PHASES = ("plan", "do", "check", "act", "closed", "cancelled")
@@ -77,6 +77,9 @@ class Improvement(Base):
     decision_note: Mapped[str] = mapped_column(Text, default="")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     follows_id: Mapped[int | None] = mapped_column(ForeignKey("improvements.id", ondelete="SET NULL"))
+    # what opened it from the knowledge base ("flag:12", "votes:7", "search:<query>") and the evidence then
+    origin: Mapped[str | None] = mapped_column(String(220), index=True)
+    evidence: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)  # two requests changing the row at once: the second is refused

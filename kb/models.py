@@ -1,7 +1,7 @@
 """Knowledge-base records: Article, Revision, Category, Tag."""
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, false, Date, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.auth import User
@@ -67,6 +67,8 @@ class Article(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column()
+    last_viewed_at: Mapped[datetime | None] = mapped_column()  # set with view_count, in the same UPDATE
+    last_reused_at: Mapped[datetime | None] = mapped_column()
 
     category: Mapped[Category] = relationship(lazy="joined")
     owner: Mapped[User] = relationship(lazy="joined")
@@ -95,6 +97,8 @@ class Revision(Base):
     summary: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(String(200), default="")
+    # a major change asks everyone who acknowledged the article (onboarding) to read it again
+    major: Mapped[bool] = mapped_column(default=False, server_default=false())
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -124,4 +128,64 @@ class SearchLog(Base):
     source: Mapped[str] = mapped_column(String(10), default="page")  # page, api, suggest
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     clicked_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+FLAG_REASONS = ("outdated", "wrong", "unclear", "missing_step")
+FLAG_STATUSES = ("open", "fixed", "dismissed")
+REUSE_SOURCES = ("solved", "api")
+
+
+class Vote(Base):
+    """'Did this help?': one answer per person per article (answering again replaces it)."""
+    __tablename__ = "article_votes"
+    __table_args__ = (UniqueConstraint("article_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    helpful: Mapped[bool] = mapped_column()
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    revision_number: Mapped[int] = mapped_column()  # the text the person judged
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Flag(Base):
+    """'This article needs fixing', raised by someone who may not edit it; it waits in the owner's queue
+    until the owner resolves it (fixed in a revision, or dismissed with a reason) and the flagger sees it."""
+    __tablename__ = "article_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    revision_number: Mapped[int] = mapped_column()  # the text that was flagged
+    flagged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    fixed_in_revision: Mapped[int | None] = mapped_column()
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    outcome_seen: Mapped[bool] = mapped_column(default=False)  # the flagger has seen the resolution
+    version: Mapped[int] = mapped_column(default=1)  # two owners resolving at once: the second is refused
+
+    article: Mapped[Article] = relationship(lazy="joined")
+    flagged_by: Mapped[User | None] = relationship(foreign_keys=[flagged_by_id], lazy="joined")
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id], lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Reuse(Base):
+    """An article used to solve a case: staff pressed 'this solved it', or a tool linked it through the API."""
+    __tablename__ = "article_reuses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str] = mapped_column(String(200), default="")  # a ticket or case number, from the API
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -274,7 +274,7 @@ def confirm_reviewed(article: Article, base_version: int, user, today: date) -> 
 def record_view(article: Article) -> None:
     """Count a view without touching the article's version (a read is not an edit)."""
     db.session.execute(update(Article).where(Article.id == article.id)
-                       .values(view_count=Article.view_count + 1)
+                       .values(view_count=Article.view_count + 1, last_viewed_at=utcnow())
                        .execution_options(synchronize_session=False))
 
 

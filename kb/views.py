@@ -12,7 +12,8 @@ from core.auth import User, require
 from core.db import db
 from core.markdown import render
 from improvement import service as improvement_service
-from kb import categories, queries, search_log, service
+from kb import categories, feedback, queries, search_log, service
+from kb.onboarding import reading
 from kb.diff import line_diff
 from kb.labels import STATE_LABELS, for_templates
 from kb.forms import KCS_TEMPLATE, ArticleForm, kcs_template, CategoryForm, StateForm, VersionForm
@@ -87,7 +88,8 @@ def article(article_id: int, slug: str | None = None):
         search_log.record_click(int(request.args["from_search"]), found.id, current_user)
     linked = improvement_service.improvements_for_article(found.id) if current_user.is_authenticated else []
     return render_template("kb/article.html", article=found, actions=service.actions_for(found, current_user),
-                           improvements=linked,
+                           improvements=linked, feedback=feedback.panel(found, current_user),
+                           reading=reading.status(found, current_user),
                            state_form=StateForm(base_version=found.version), today=date.today(),
                            may_confirm_review=service.may_confirm_review(found, current_user))
 

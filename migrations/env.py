@@ -9,6 +9,7 @@ import core.api  # noqa: F401
 import core.auth  # noqa: F401
 import kb.models  # noqa: F401
 import improvement.models  # noqa: F401
+import kb.onboarding.models  # noqa: F401
 
 url = context.config.get_main_option("sqlalchemy.url") or settings.load()["DATABASE_URL"]
 target_metadata = Base.metadata

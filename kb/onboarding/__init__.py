@@ -1,0 +1,2 @@
+"""Onboarding: learning paths of articles, assignments to people, acknowledgements of the revision read,
+and short knowledge checks."""
