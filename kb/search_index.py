@@ -9,6 +9,7 @@ gunicorn workers writing at once never overwrite each other's updates.
 The live index is the folder named in `search/CURRENT`; `rebuild` builds a new folder aside and
 swaps the name in one rename, and every process notices the new name on its next search.
 """
+import contextlib
 import hashlib
 import html
 import os
@@ -249,11 +250,25 @@ def catch_up(wait: float = 5.0, batch: int = 500) -> int:
             try:
                 _write_documents(writer, session, article_ids)
             except BaseException:
-                writer.cancel()
+                abandon(writer)
                 raise
             session.execute(delete(SearchPending).where(SearchPending.id.in_([r.id for r in rows])))
             session.commit()
             done += len(article_ids)
+
+
+def abandon(writer) -> None:
+    """Cancel a failed write. On a full disk the cancel fails too (it closes the half-written segment
+    first); the temporary files and the write lock must go all the same, or no later write could ever
+    catch up (found by tests/test_full_disk.py on a real full tmpfs)."""
+    try:
+        writer.cancel()
+    except Exception:
+        for part in (writer.perdocwriter, writer.fieldwriter):  # close the segment's open files, come what may
+            with contextlib.suppress(Exception):
+                if not part.is_closed:
+                    part.close()
+        writer._finish()  # Whoosh's own last step of cancel: remove the temporary files, release the lock
 
 
 def _write_documents(writer, session: Session, article_ids: set[int]) -> None:
