@@ -144,11 +144,11 @@ def _apply(article: Article, content: ArticleContent) -> None:
     article.updated_at = utcnow()
 
 
-def _add_revision(article: Article, author, note: str) -> Revision:
+def _add_revision(article: Article, author, note: str, major: bool = False) -> Revision:
     number = (db.session.scalar(select(func.max(Revision.number))
                                 .where(Revision.article_id == article.id)) or 0) + 1
     revision = Revision(article=article, number=number, title=article.title, summary=article.summary,
-                        body=article.body, note=note[:200], author_id=getattr(author, "id", None))
+                        body=article.body, note=note[:200], author_id=getattr(author, "id", None), major=major)
     db.session.add(revision)
     return revision
 
@@ -182,8 +182,10 @@ def _saving(article: Article):
 
 
 def revise_article(article: Article, base_version: int, content: ArticleContent, author,
-                   note: str = "") -> Revision | None:
-    """Save a new revision; None when nothing changed. Refuses edits based on an old version."""
+                   note: str = "", major: bool = False) -> Revision | None:
+    """Save a new revision; None when nothing changed. Refuses edits based on an old version.
+
+    A `major` revision asks everyone who confirmed reading the article (onboarding) to read it again."""
     if base_version != article.version:
         raise EditConflict(article.id)
     before = ArticleContent.of(article)
@@ -191,10 +193,12 @@ def revise_article(article: Article, base_version: int, content: ArticleContent,
         return None  # tags are a set: their order is not a change
     with _saving(article):
         _apply(article, content)
-    revision = _add_revision(article, author, note or "Edited")
+    revision = _add_revision(article, author, note or "Edited", major=major)
     changed = {k: v for k, v in content.as_record().items() if before.as_record()[k] != v}
+    if major:
+        changed["major"] = True
     audit.record(author, "revise", "article", article.id,
-                 before={k: before.as_record()[k] for k in changed}, after=changed)
+                 before={k: before.as_record()[k] for k in changed if k != "major"}, after=changed)
     return revision
 
 
@@ -274,7 +278,8 @@ def confirm_reviewed(article: Article, base_version: int, user, today: date) -> 
 def record_view(article: Article) -> None:
     """Count a view without touching the article's version (a read is not an edit)."""
     db.session.execute(update(Article).where(Article.id == article.id)
-                       .values(view_count=Article.view_count + 1, last_viewed_at=utcnow())
+                       .values(view_count=Article.view_count + 1, use_count=Article.use_count + 1,
+                               last_viewed_at=utcnow())
                        .execution_options(synchronize_session=False))
 
 

@@ -177,6 +177,9 @@ def upgrade() -> None:
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_viewed_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('last_reused_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('use_count', sa.Integer(), server_default='0', nullable=False))
+    op.execute("UPDATE articles SET use_count = view_count + reuse_count")
+    op.create_index("ix_articles_state_use_count", "articles", ["state", "use_count"])
 
     with op.batch_alter_table('improvements', schema=None) as batch_op:
         batch_op.add_column(sa.Column('origin', sa.String(length=220), nullable=True))
@@ -197,7 +200,9 @@ def downgrade() -> None:
         batch_op.drop_column('evidence')
         batch_op.drop_column('origin')
 
+    op.drop_index("ix_articles_state_use_count", table_name="articles")
     with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.drop_column('use_count')
         batch_op.drop_column('last_reused_at')
         batch_op.drop_column('last_viewed_at')
 
