@@ -63,6 +63,7 @@ def load(overrides: dict | None = None) -> dict:
         "SEARCH_INDEX_PATH": os.environ.get("SEARCH_INDEX_PATH") or str(folder / "search"),
         "SEARCH_LOCK_WAIT_SECONDS": 5.0,  # how long a write waits for another worker's index update
         "SEARCH_PAGE_SIZE": 10,
+        "VIEW_COUNT_FLUSH_SECONDS": 5.0,  # article views are written in batches at most this old (kb/view_counts.py)
     }
     instance_file = folder / "servicebook.cfg.py"
     if instance_file.exists():

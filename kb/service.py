@@ -9,14 +9,14 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit
 from core.db import db, utcnow
 from core.markdown import render
-from kb import queries
+from kb import queries, view_counts
 from kb.labels import STATE_LABELS
 from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES, Article, Category, Revision, Tag
 
@@ -276,11 +276,8 @@ def confirm_reviewed(article: Article, base_version: int, user, today: date) -> 
 
 
 def record_view(article: Article) -> None:
-    """Count a view without touching the article's version (a read is not an edit)."""
-    db.session.execute(update(Article).where(Article.id == article.id)
-                       .values(view_count=Article.view_count + 1, use_count=Article.use_count + 1,
-                               last_viewed_at=utcnow())
-                       .execution_options(synchronize_session=False))
+    """Count a view (written in batches, never touching the article's version: a read is not an edit)."""
+    view_counts.count(article.id)
 
 
 def draft_best_practice(title: str, summary: str, body: str, author, category_path: str = "Best practices",
