@@ -37,10 +37,11 @@ def create_app(config: dict | None = None) -> Flask:
     from kb import api as kb_api
     from kb import cli as kb_cli
     from kb import search_cli, search_views
-    from kb import search_index
+    from kb import search_index, view_counts
     from kb import views as kb_views
     from kb import feedback_views
     from kb.onboarding import views as onboarding_views
+    from kb.onboarding import check_views
     from improvement import api as improvement_api
     from improvement import cli as improvement_cli
     from improvement import views as improvement_views
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_pages(app)  # first, so its after_request (security headers) runs last, on every answer
     db.init_app(app)
     search_index.listen(db.session.session_factory)
+    view_counts.init_app(app)
     login_manager.init_app(app)
     login_manager.request_loader(api.load_user_from_request)
     csrf.init_app(app)
@@ -63,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(kb_api.bp)
     app.register_blueprint(feedback_views.bp)
     app.register_blueprint(onboarding_views.bp)
+    app.register_blueprint(check_views.bp)
     csrf.exempt(kb_api.bp)  # core.api checks the CSRF header itself for session-authenticated writes
     app.register_blueprint(improvement_views.bp)
     app.register_blueprint(improvement_work_views.bp)
@@ -123,6 +126,27 @@ def _warm_up(app: Flask) -> None:
             search_index.search_index().searcher()
         except Exception:  # a missing or broken index must not stop the site; searches will say so
             app.logger.exception("the search index could not be opened")
+
+
+def before_forking(app: Flask) -> None:
+    """In a preloading gunicorn master: keep jieba (shared by the workers, copy-on-write) but no open
+    index files or database connections, which each worker must have of its own."""
+    from kb import search_index
+    with app.app_context():
+        search_index.search_index().close()
+    db.engine.dispose()
+
+
+def after_forking(app: Flask) -> None:
+    """In each gunicorn worker: its own search index handles, opened before the first search."""
+    _warm_up(app)
+
+
+def before_exiting(app: Flask) -> None:
+    """A worker leaving writes the article views it still holds."""
+    from kb import view_counts
+    with app.app_context():
+        view_counts.write_held()
 
 
 def __getattr__(name: str):

@@ -1,5 +1,6 @@
 """Demo content: one user per role (password 'servicebook', demo only), the articles in demo/articles and the
-demo improvements (demo/improvements.py)."""
+demo improvements (demo/improvements.py), feedback and flags (demo/feedback.py), a learning path
+(demo/onboarding.py) and a knowledge check (demo/checks.py)."""
 from pathlib import Path
 
 import click
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 
 from core import auth
 from core.db import db
-from demo import improvements
+from demo import checks, feedback, improvements, onboarding
 from kb import transfer
 from kb.models import Article
 
@@ -29,6 +30,6 @@ def load() -> str:
         db.session.rollback()
         raise click.ClickException("The demo content is broken; nothing was loaded:\n  "
                                    + "\n  ".join(failed.problems)) from None
-    loaded = improvements.load()
+    loaded = [improvements.load(), feedback.load(), onboarding.load(), checks.load()]
     db.session.commit()
-    return f"Demo content loaded: {len(auth.ROLES)} users, {len(report.created)} articles. {loaded}"
+    return f"Demo content loaded: {len(auth.ROLES)} users, {len(report.created)} articles. {' '.join(loaded)}"

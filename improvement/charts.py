@@ -10,6 +10,7 @@ open rings. Every user text (title, unit) is XML-escaped.
 from __future__ import annotations
 
 import math
+import sys
 from datetime import date
 from typing import Sequence
 from xml.sax.saxutils import escape, quoteattr
@@ -174,6 +175,8 @@ def _stepped(frame: _Frame, ordered: list[Point], bound) -> str:
 
 def _value_ticks(low: float, high: float, wanted: int = 5) -> list[float]:
     raw = (high - low) / wanted
+    if not raw >= sys.float_info.min:  # a range too narrow for labels (values like 1e-320): none
+        return []
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
     first = math.ceil(low / step)

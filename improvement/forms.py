@@ -36,12 +36,18 @@ class ImprovementForm(FlaskForm):
     change_date = DateField(_l("Change date (when the change went live)"), validators=[Optional()])
     what_changed = TextAreaField(_l("What changed"), validators=[Length(max=5000)])
     follows_id = SelectField(_l("Follows the earlier improvement"), coerce=int)
+    started_on = DateField(_l("Started on (for a cycle already under way)"), validators=[Optional()])
+    base_version = HiddenField()  # the version the form was opened at: a save over a newer one is refused
 
     def __init__(self, *args, owners=(), metrics=(), earlier=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.owner_id.choices = options((u.id, u.name) for u in owners)
         self.metric_id.choices = options([(NONE, "—")] + [(m.id, f"{m.name} ({m.unit})") for m in metrics])
         self.follows_id.choices = options([(NONE, "—")] + [(i.id, f"#{i.id} {i.title}") for i in earlier])
+
+    def opened_at_version(self) -> int | None:
+        value = self.base_version.data or ""
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
     def details(self) -> ImprovementDetails:
         return ImprovementDetails(

@@ -31,8 +31,11 @@ def decode(data: bytes) -> str:
 
 def parse(text: str, metric: Metric, today: date) -> list[Reading]:
     """Every reading in `text`, or Refused listing every bad line."""
-    rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text)), start=1)
-            if any(cell.strip() for cell in row)]
+    try:  # newline="": rows may end in \n, \r\n or a lone \r (old Mac exports), as the csv module expects
+        rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+                if any(cell.strip() for cell in row)]
+    except csv.Error as error:  # a cell longer than the csv module takes, a NUL...
+        raise Refused(_("The file is not CSV the import can read (%(reason)s).", reason=str(error))) from None
     if not rows:
         raise Refused(_("The file has no measurements."))
     columns = list(COLUMNS)

@@ -30,6 +30,7 @@ STANDARD_METRICS = (
     ("Complaint rate", "per 1,000 contacts", "lower", "p", True, 1000.0, "Complaints per 1,000 contacts."),
 )
 MAX_NOTE = 200
+LARGEST = 1e15  # no KPI reading, denominator or target is larger either way; their sums and squares stay finite
 
 
 def ensure_standard_metrics() -> list[Metric]:
@@ -57,7 +58,8 @@ def add_metric(name: str, unit: str, direction: str, chart: str, proportion: boo
     problems = []
     if not name or len(name) > 120:
         problems.append(_("A metric's name is 1 to 120 characters."))
-    elif db.session.scalar(select(Metric.id).where(func.lower(Metric.name) == name.lower())):
+    elif name.casefold() in {known.casefold() for known in db.session.scalars(select(Metric.name))}:
+        # compared here, not by the database's lower(), which folds only A-Z on SQLite (and in the C locale)
         problems.append(_("The catalogue has a metric named %(name)s already.", name=name))
     if direction not in DIRECTIONS or chart not in CHARTS:
         problems.append(_("Choose the direction and the chart from the lists."))
@@ -65,6 +67,8 @@ def add_metric(name: str, unit: str, direction: str, chart: str, proportion: boo
         problems.append(_("A p chart is for proportions: tick 'counted out of a total'."))
     if not scale or scale <= 0 or not math.isfinite(scale):
         problems.append(_("The scale must be above 0."))
+    elif not 1e-6 <= scale <= 1e6:
+        problems.append(_("The scale is between 0.000001 and 1,000,000 (per million)."))
     refuse_if(problems)
     metric = Metric(name=name, unit=unit.strip()[:40], direction=direction, chart=chart, proportion=proportion,
                     scale=scale if proportion else 1.0, description=description.strip()[:300])
@@ -106,7 +110,10 @@ def plotted(metric: Metric, shown_value: float | None) -> float | None:
 
 def _number(text, what) -> tuple[float | None, str | None]:
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        number = float(text)
+        try:
+            number = float(text)
+        except OverflowError:  # an integer beyond any float, as JSON may send one
+            number = math.inf
     else:
         cleaned = str(text if text is not None else "").strip()
         if not cleaned:
@@ -117,6 +124,8 @@ def _number(text, what) -> tuple[float | None, str | None]:
             return None, _("The %(what)s %(text)s is not a number.", what=what, text=repr(cleaned[:40]))
     if not math.isfinite(number):
         return None, _("The %(what)s must be a finite number.", what=what)
+    if abs(number) > LARGEST:
+        return None, _("The %(what)s %(n)s is out of range: at most 10^15 either way.", what=what, n=f"{number:g}")
     return number, None
 
 
@@ -159,6 +168,8 @@ def read(metric: Metric, when, value, denominator=None, note="", *, today: date,
     note = str(note or "").strip()
     if len(note) > MAX_NOTE:
         problems.append(_("The note is longer than %(n)s characters.", n=MAX_NOTE))
+    if "\x00" in note:  # a file or a JSON body can carry one; PostgreSQL cannot store it
+        problems.append(_("The note contains a NUL character."))
     if problems:
         return None, [str(p) for p in problems]
     return Reading(day, number, total, note, line), []

@@ -40,7 +40,7 @@ def gate(improvement: Improvement, today: date) -> list[Check]:
 
 def _to_do(improvement: Improvement, today: date) -> list[Check]:
     metric, change = improvement.metric, improvement.change_date or today + timedelta(days=1)
-    before = metrics.count_before(metric, change, since=change - results.WINDOW) if metric else 0
+    before = metrics.count_before(metric, change, since=results.window(change)[0]) if metric else 0
     return [
         _check(_("A problem statement"), bool(improvement.problem.strip()), _("Written."),
                _("Write what is wrong, for whom, and how you know.")),

@@ -32,12 +32,17 @@ VERDICT_MEANINGS = {
 SIDE_LABELS = {"above": _("above"), "below": _("below")}
 
 
+def window(centre: date) -> tuple[date, date]:
+    """A year either side of `centre`, within the calendar (a change date typed as 9999-12-31 must not crash)."""
+    return (centre - WINDOW if centre > date.min + WINDOW else date.min,
+            centre + WINDOW if centre < date.max - WINDOW else date.max)
+
+
 def series(improvement: Improvement) -> list:
     """The metric's points within a year either side of the change (or up to today without one)."""
     if improvement.metric is None:
         return []
-    centre = improvement.change_date or date.today()
-    rows = metrics.measurements_of(improvement.metric, centre - WINDOW, centre + WINDOW)
+    rows = metrics.measurements_of(improvement.metric, *window(improvement.change_date or date.today()))
     return metrics.points(rows)
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from core import audit
 from core.auth import User
 from core.db import db, utcnow
-from improvement import phases, results
+from improvement import labels, metrics, phases, results
 from improvement import timeline as improvement_timeline
-from improvement.models import DIMENSIONS, SEVERITIES, SOURCES, ArticleLink, Improvement, Metric
+from improvement.models import DIMENSIONS, OPEN_PHASES, SEVERITIES, SOURCES, ArticleLink, Improvement, Metric
 from improvement.refused import Refused, refuse_if
 from kb import service as kb_service
 
@@ -67,6 +67,8 @@ def details_problems(details: ImprovementDetails, improvement: Improvement | Non
         found.append(_("A target is a value of the primary metric: choose the metric too."))
     if details.target is not None and not math.isfinite(details.target):
         found.append(_("The target must be a finite number."))
+    elif details.target is not None and abs(details.target) > metrics.LARGEST:
+        found.append(_("The target is out of range: at most 10^15 either way."))
     started = improvement.started_on if improvement else (started_on or date.today())
     if details.change_date is not None and details.change_date < started:
         found.append(_("The change date %(day)s is before the improvement started (%(start)s).",
@@ -80,6 +82,8 @@ def details_problems(details: ImprovementDetails, improvement: Improvement | Non
 
 def create_improvement(details: ImprovementDetails, actor, started_on: date | None = None) -> Improvement:
     started_on = started_on or date.today()
+    if started_on > date.today():
+        refuse_if([_("The start date %(day)s is in the future.", day=started_on.isoformat())])
     refuse_if(details_problems(details, started_on=started_on))
     improvement = Improvement(started_on=started_on, phase="plan")
     _apply(improvement, details)
@@ -90,12 +94,18 @@ def create_improvement(details: ImprovementDetails, actor, started_on: date | No
     return improvement
 
 
-def update_improvement(improvement: Improvement, details: ImprovementDetails, actor) -> bool:
-    """Save the details; False when nothing changed."""
+def update_improvement(improvement: Improvement, details: ImprovementDetails, actor,
+                       base_version: int | None = None) -> bool:
+    """Save the details; False when nothing changed. `base_version`, the version the editor's form was
+    opened at, refuses a save over someone else's newer one (the form keeps the text typed)."""
     phases.open_or_refuse(improvement)
-    refuse_if(details_problems(details, improvement))
     before = ImprovementDetails.of(improvement).as_record()
     after = details.as_record()
+    if base_version is not None and base_version != improvement.version:
+        differing = ", ".join(str(labels.FIELD_LABELS[k]) for k in before if before[k] != after[k])
+        refuse_if([_("Someone else saved this improvement after you opened it. Your text is still in the form; "
+                     "saving again replaces theirs where the two differ: %(fields)s.", fields=differing or "—")])
+    refuse_if(details_problems(details, improvement))
     changed = {k: v for k, v in after.items() if before[k] != v}
     if not changed:
         return False
@@ -195,3 +205,36 @@ def timeline(improvement: Improvement) -> list[improvement_timeline.Entry]:
 
 def find(improvement_id: int) -> Improvement | None:
     return db.session.get(Improvement, improvement_id)
+
+
+def open_for_origins(origins) -> dict[str, Improvement]:
+    """The open improvement (Plan to Act) opened from each of `origins` ("flag:12", "votes:7", "search:...")."""
+    origins = [o for o in set(origins) if o]
+    if not origins:
+        return {}
+    query = (select(Improvement).where(Improvement.origin.in_(origins), Improvement.phase.in_(OPEN_PHASES))
+             .order_by(Improvement.id))
+    found: dict[str, Improvement] = {}
+    for improvement in db.session.scalars(query):
+        found.setdefault(improvement.origin, improvement)
+    return found
+
+
+def open_from_evidence(title: str, problem: str, source: str, origin: str, evidence: str, owner,
+                       article_ids=()) -> Improvement:
+    """An improvement in Plan opened in one step from knowledge-base evidence (a flag, unhelpful votes, a
+    search that found nothing), the articles linked as related. While one opened from the same `origin` is
+    still open, that one is returned instead of a second."""
+    origin = origin[:220]
+    existing = open_for_origins([origin]).get(origin)
+    if existing is not None:
+        return existing
+    improvement = create_improvement(ImprovementDetails(title=title[:200], source=source, dimension="reliability",
+                                                        owner_id=owner.id, problem=problem), owner)
+    improvement.origin, improvement.evidence = origin, evidence
+    for article_id in article_ids:
+        article = kb_service.find_article(str(article_id), owner)
+        if article is not None:
+            link_article(improvement, article, owner)
+    db.session.flush()
+    return improvement

@@ -92,7 +92,7 @@ def new():
         form.follows_id.data = request.args.get("follows", 0, type=int)
     if form.validate_on_submit():
         try:
-            created = service.create_improvement(form.details(), current_user)
+            created = service.create_improvement(form.details(), current_user, started_on=form.started_on.data)
         except Refused as refusal:
             form.form_errors.extend(refusal.problems)
         else:
@@ -112,14 +112,18 @@ def page(improvement_id: int):
 def edit(improvement_id: int):
     improvement = improvement_or_404(improvement_id)
     form = _improvement_form(improvement, obj=improvement)
+    del form.started_on  # set when the cycle is opened; the phase history counts from it
     if request.method == "GET":
         form.metric_id.data = improvement.metric_id or 0
         form.follows_id.data = improvement.follows_id or 0
+        form.base_version.data = str(improvement.version)
     if form.validate_on_submit():
         try:
-            changed = service.update_improvement(improvement, form.details(), current_user)
+            changed = service.update_improvement(improvement, form.details(), current_user,
+                                                 base_version=form.opened_at_version())
         except Refused as refusal:
             form.form_errors.extend(refusal.problems)
+            form.base_version.data = str(improvement.version)
         else:
             flash(_("Saved.") if changed else _("Nothing changed."), "success")
             return to_page(improvement)

@@ -31,9 +31,9 @@ def add_cause(improvement_id: int):
 def edit_cause(improvement_id: int, cause_id: int):
     improvement = improvement_or_404(improvement_id)
     cause = work.cause_of(improvement, cause_id) or abort(404)
-    form = CauseForm(obj=cause)
-    if request.method == "GET":
-        form.whys.data = "\n".join(step.text for step in cause.whys)
+    # what the cause has, the why-chain as the text the form edits (a field the request leaves out keeps it)
+    form = CauseForm(data={"statement": cause.statement, "category": cause.category, "evidence": cause.evidence,
+                           "verified": cause.verified, "whys": "\n".join(step.text for step in cause.whys)})
     problems = []
     if form.validate_on_submit():
         try:

@@ -1,4 +1,5 @@
-"""JSON API for the tools staff work in: search, and an article with its rendered HTML.
+"""JSON API for the tools staff work in: search, an article with its rendered HTML, and reuse (a ticket
+linked to the article that solved it).
 
 Authenticated by the session or a personal API token (core.api); the same visibility as the pages.
 """
@@ -6,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from core.api import api_error, api_require, register_json_errors
-from kb import queries, search_log, search_request
+from kb import feedback, queries, search_log, search_request
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api/v1")
 register_json_errors(bp)
@@ -50,3 +51,23 @@ def article(article_id: int):
         "review_by": found.review_by.isoformat() if found.review_by else None,
         "updated": found.updated_at.isoformat(),
     })
+
+
+@bp.post("/articles/<int:article_id>/reuse")
+@api_require("read")
+def reuse(article_id: int):
+    """Body (optional): {"reference": "TICKET-123"}. Counts one reuse; the same reference again counts once."""
+    found = queries.visible_article(article_id, current_user)
+    if found is None or found.state != "published":
+        return api_error(404, "There is no published article with this id that you may see.")
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        return api_error(400, 'Send no body, or JSON: {"reference": "TICKET-123"}.')
+    reference = body.get("reference", "")
+    if reference is None:
+        reference = ""
+    if not isinstance(reference, str) or len(reference.strip()) > feedback.MAX_REFERENCE:
+        return api_error(400, f"The reference must be text of at most {feedback.MAX_REFERENCE} characters.")
+    counted = feedback.record_reuse(found, current_user, "api", reference)
+    return jsonify({"article": found.id, "counted": counted, "reuse_count": feedback.reuse_count(found)}), \
+        201 if counted else 200

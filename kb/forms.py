@@ -4,7 +4,7 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from core.forms import options
@@ -34,6 +34,7 @@ class ArticleForm(FlaskForm):
     owner_id = SelectField(_l("Owner"), coerce=int)
     review_by = DateField(_l("Review by"), validators=[Optional()])
     note = StringField(_l("Change note"), validators=[Length(max=200)])
+    major = BooleanField(_l("Major change: people who confirmed they read this article are asked to read it again"))
     base_version = HiddenField()
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save"))

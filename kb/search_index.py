@@ -28,7 +28,6 @@ from whoosh import index as whoosh_index
 from whoosh.analysis import LowercaseFilter
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
-from whoosh.reading import EmptyReader
 
 from core.db import db, utcnow
 from kb.models import Article, SearchPending
@@ -138,6 +137,13 @@ class SearchIndex:
             self._searcher = None
         return self._index
 
+    def close(self) -> None:
+        """Let go of the open index and searcher (gunicorn's master does, before it forks its workers)."""
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._index = self._searcher = self._name = None
+
     def searcher(self):
         """The process's searcher, up to date with the last committed index write of any process."""
         with self._lock:
@@ -145,11 +151,10 @@ class SearchIndex:
             if self._searcher is None:
                 self._searcher = ix.searcher()
             elif not self._searcher.up_to_date():
-                if isinstance(self._searcher.reader(), EmptyReader):  # Whoosh cannot refresh from an empty index
-                    self._searcher.close()
-                    self._searcher = ix.searcher()
-                else:
-                    self._searcher = self._searcher.refresh()
+                # a new searcher, never Whoosh's refresh(): refresh() reuses the old segment readers with
+                # their old deletions, so an edited article was found twice, old text and new
+                self._searcher.close()
+                self._searcher = ix.searcher()
             return self._searcher
 
     def remove_stale_folders(self) -> None:

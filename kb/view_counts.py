@@ -73,6 +73,10 @@ def count(article_id: int) -> None:
             current_app.logger.warning("view counts not written yet; kept for the next try", exc_info=True)
 
 
+def write_held() -> None:
+    _write_quietly(current_app.extensions["servicebook_view_counts"])
+
+
 def _write_quietly(counts: ViewCounts) -> None:
     try:
         counts.write()

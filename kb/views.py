@@ -130,7 +130,7 @@ def edit_article(article_id: int):
             return _editor_page(form, found)
         try:
             revised = service.revise_article(found, form.version(), form.content(), current_user,
-                                             form.note.data or "")
+                                             form.note.data or "", major=form.major.data)
         except service.EditConflict:
             return _conflict_page(article_id, form)
         except service.SaveCollision:

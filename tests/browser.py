@@ -7,6 +7,7 @@ is proven by the other tests on both databases.
 Chromium is Debian's package (`/usr/bin/chromium`), never a browser Playwright downloads; `make test`
 installs it when it is missing. Screenshots go to test-output/screenshots/<test-name>-<step>.png.
 """
+import contextlib
 import os
 import re
 import socket
@@ -36,15 +37,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(app, database_url, tmp_path):
-    """gunicorn with 2 sync workers on the test's database and instance folder (so its search index is the
-    one `make_article` writes to); yields the base URL."""
+@contextlib.contextmanager
+def running_gunicorn(app, database_url: str, log: Path):
+    """gunicorn with 2 sync workers (and the project's gunicorn.conf.py) on the test's database and
+    instance folder; yields (base URL, master process) and stops it gracefully afterwards."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     env |= {"DATABASE_URL": database_url, "SERVICEBOOK_INSTANCE": app.config["INSTANCE_PATH"],
             "SERVICEBOOK_ENV": "development"}
-    log = tmp_path / "gunicorn.log"
     with open(log, "w") as log_file:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
@@ -52,7 +52,7 @@ def live_server(app, database_url, tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_answering(base, process, log)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
@@ -60,6 +60,14 @@ def live_server(app, database_url, tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def live_server(app, database_url, tmp_path):
+    """The site under gunicorn on the test's database and instance folder (so its search index is the
+    one `make_article` writes to); yields the base URL."""
+    with running_gunicorn(app, database_url, tmp_path / "gunicorn.log") as (base, _process):
+        yield base
 
 
 def _wait_until_answering(base: str, process: subprocess.Popen, log: Path) -> None:

@@ -12,6 +12,8 @@ from core import api
 from core.db import db
 from improvement import causes_and_actions
 from improvement.metrics import catalogue
+from kb import feedback
+from kb.onboarding import paths
 
 ROLES = ("anonymous", "staff", "editor", "publisher", "trainer", "quality_lead", "admin")
 EVERYONE = set(ROLES)
@@ -19,6 +21,8 @@ LOGGED_IN = EVERYONE - {"anonymous"}
 WRITERS = {"editor", "publisher", "admin"}
 LEADS = {"quality_lead", "admin"}
 SEARCH_REPORT = {"editor", "publisher", "quality_lead", "admin"}
+CONTENT_HEALTH = {"editor", "publisher", "quality_lead", "admin"}
+TRAINERS = {"trainer", "admin"}
 
 # (method, endpoint) -> who may; the URL is filled in from the objects the test makes
 TABLE = {
@@ -39,6 +43,31 @@ TABLE = {
     ("GET", "search.report"): SEARCH_REPORT,
     ("GET", "kb_api.search"): LOGGED_IN,
     ("GET", "kb_api.article"): LOGGED_IN,
+    ("POST", "kb_api.reuse"): LOGGED_IN,
+    ("POST", "feedback.vote"): LOGGED_IN,
+    ("GET", "feedback.flag"): LOGGED_IN, ("POST", "feedback.flag"): LOGGED_IN,
+    ("POST", "feedback.solved"): LOGGED_IN,
+    ("GET", "feedback.queue"): WRITERS,
+    ("POST", "feedback.resolve"): {"publisher", "admin"},  # and the article's owner (not u-editor here)
+    ("GET", "feedback.mine"): LOGGED_IN,
+    ("GET", "feedback.health"): CONTENT_HEALTH,
+    ("POST", "feedback.open_improvement"): LEADS,
+    ("GET", "onboarding.mine"): LOGGED_IN,
+    ("POST", "onboarding.acknowledge"): LOGGED_IN,
+    ("GET", "onboarding.paths"): TRAINERS,
+    ("GET", "onboarding.new_path"): TRAINERS, ("POST", "onboarding.new_path"): TRAINERS,
+    ("GET", "onboarding.path"): TRAINERS,
+    ("GET", "onboarding.edit_path"): TRAINERS, ("POST", "onboarding.edit_path"): TRAINERS,
+    ("POST", "onboarding.add_item"): TRAINERS,
+    ("POST", "onboarding.move_item"): TRAINERS,
+    ("POST", "onboarding.remove_item"): TRAINERS,
+    ("POST", "onboarding.assign"): TRAINERS,
+    ("POST", "onboarding.unassign"): TRAINERS,
+    ("GET", "onboarding.progress_page"): TRAINERS,
+    ("GET", "onboarding.progress_csv"): TRAINERS,
+    ("GET", "onboarding.handbook"): TRAINERS | {"staff"},  # and the people it is assigned to (u-staff here)
+    ("GET", "checks.take"): LOGGED_IN, ("POST", "checks.take"): LOGGED_IN,
+    ("GET", "checks.edit"): TRAINERS, ("POST", "checks.edit"): TRAINERS,
     ("GET", "auth.login"): EVERYONE, ("POST", "auth.login"): EVERYONE,
     ("POST", "auth.logout"): EVERYONE,
     ("POST", "auth.choose_language"): EVERYONE,
@@ -92,13 +121,18 @@ def site(app, make_user, make_article, make_improvement):
         statement="Nobody owns the inbox", category="process"), users["quality_lead"])
     action = causes_and_actions.add_action(improvement, causes_and_actions.ActionDetails(
         description="Rota", kind="corrective", owner_id=users["trainer"].id, due_on=date.today() + timedelta(days=7)), users["quality_lead"])
+    flagged = feedback.flag(article, users["staff"], "unclear", "Which form?")
+    path = paths.create_path(paths.PathDetails(title="New staff", role="staff", expected_minutes=30), users["trainer"])
+    item = paths.add_item(path, path.version, str(article.id), users["trainer"])
+    paths.assign(path, [users["staff"]], date.today() + timedelta(days=7), users["trainer"], date.today())
     db.session.commit()
     tokens = {role: api.issue_token(user) for role, user in users.items()}
     db.session.commit()
     ids = {"article_id": article.id, "slug": article.slug, "category_id": article.category_id, "number": 1,
            "user_id": users["staff"].id, "improvement_id": improvement.id,
            "cause_id": cause.id, "action_id": action.id,
-           "metric_id": catalogue()[0].id}
+           "metric_id": catalogue()[0].id, "flag_id": flagged.id, "path_id": path.id, "item_id": item.id,
+           "assignment_id": path.assignments[0].id}
     return ids, tokens
 
 

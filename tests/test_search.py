@@ -150,6 +150,19 @@ def test_an_edit_is_searchable_at_once_and_the_old_words_are_gone(app, client, l
     assert not search_index.check().any
 
 
+def test_an_article_edited_after_a_search_is_found_once_with_its_new_text(app, client, login_as, make_article):
+    article = make_article(title="Refund window", body="Refunds within 30 days.")
+    login_as("staff")
+    assert found(client, "refund") == ["Refund window"]  # the worker's searcher is open now
+    from kb import service
+    content = service.ArticleContent(title="Refund window", body="Refunds within 60 days.", type=article.type,
+                                     category_id=article.category_id, owner_id=article.owner_id)
+    service.revise_article(article, article.version, content, article.owner)
+    db.session.commit()
+    assert found(client, "refund") == ["Refund window"]  # Whoosh's refresh() listed it twice: old and new
+    assert "60" in client.get("/api/v1/search?q=refund").get_json()["hits"][0]["snippet"]
+
+
 def test_an_archived_article_leaves_staff_results(client, login_as, make_user, make_article):
     article = make_article(title="Old refund rule", body="refund")
     from kb import service

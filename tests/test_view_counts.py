@@ -1,6 +1,7 @@
 """Article views are counted in the worker and written in batches (kb/view_counts.py): the page never
 waits for the database's writer, and no count is lost when a write has to wait."""
 import sqlite3
+from pathlib import Path
 
 import pytest
 from flask import current_app
@@ -60,3 +61,16 @@ def test_what_a_worker_holds_is_written_when_it_exits(client, make_article, batc
     client.get(f"/kb/articles/{article.id}")
     view_counts._write_quietly(batched)  # what atexit calls
     assert views_in_database(article.id) == (1, 1)
+
+
+def test_a_gunicorn_worker_stopping_writes_the_views_it_held(app, make_article, database_url, tmp_path):
+    import urllib.request
+    from browser import running_gunicorn
+    article = make_article(title="Parcel locker", audience="public")
+    (Path(app.config["INSTANCE_PATH"]) / "servicebook.cfg.py").write_text("VIEW_COUNT_FLUSH_SECONDS = 3600\n")
+    with running_gunicorn(app, database_url, tmp_path / "gunicorn.log") as (base, _master):
+        for _ in range(6):
+            with urllib.request.urlopen(f"{base}/kb/articles/{article.id}") as answer:
+                assert answer.status == 200
+        assert views_in_database(article.id) == (0, 0)  # held in the workers
+    assert views_in_database(article.id) == (6, 6)  # written as the workers stopped
