@@ -11,7 +11,7 @@ starts `gunicorn --workers 2`, logs in through the login form as a staff user an
 issues the staff user an API token, checks that every target answers 200 with its real content, and
 drives each target with wrk (2 threads) at 16 and at 64 keep-alive connections, `--duration` seconds
 each after `--warmup` seconds of uncounted load: the home page `/`, article pages `/kb/articles/<id>`
-(cycling 200 published articles; each view also writes its view count), the search page and the JSON
+(cycling 200 published articles; views are counted in the worker and written every 5 s), the search page and the JSON
 search API (cycling the 200 corpus queries; each search also writes its search_log row), and the
 improvement dashboard (as the quality lead). Prints requests/s, p50/p99, errors (any status but 200, and
 socket errors) and each worker's RSS after the run. wrk shares the machine's cores with gunicorn.

@@ -27,7 +27,7 @@ def recently_updated(user, limit: int = 8) -> list[Article]:
 
 def most_used(user, limit: int = 8) -> list[Article]:
     query = (select(Article).where(visibility(user), Article.state == "published")
-             .order_by(Article.use_count.desc(), Article.title).limit(limit))
+             .order_by(Article.use_count.desc(), Article.id.desc()).limit(limit))
     return list(db.session.scalars(query))
 
 
