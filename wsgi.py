@@ -82,6 +82,7 @@ def _register_pages(app: Flask) -> None:
     from flask_babel import get_locale
     from flask_babel import gettext as _
 
+    from core import api
     from core.auth_views import LanguageForm
     from core.forms import options
 
@@ -112,6 +113,8 @@ def _register_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if request.path.startswith("/api/"):  # a URL no API route matched (a negative id, a typo): still JSON
+            return api.api_error(error.code or 500, error.description or error.name)
         own_words = error.description if error.description != type(error).description else None
         return render_template("error.html", code=error.code, reason=error.name,
                                description=own_words), error.code

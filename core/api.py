@@ -116,3 +116,12 @@ def register_json_errors(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(CSRFError)
     def json_csrf_error(error: CSRFError):
         return api_error(400, error.description)
+
+
+def json_body():
+    """The request's JSON, or None when there is none (or it is not JSON, or is nested deeper than
+    Python's parser goes: `[` * 100,000 raised RecursionError, a 500)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None

@@ -8,7 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_login import current_user
 
-from core.api import api_error, api_require, register_json_errors
+from core.api import api_error, api_require, json_body, register_json_errors
 from core.db import db
 from improvement import metrics, results, service
 from improvement.models import PHASES, Improvement, Metric
@@ -81,7 +81,7 @@ def push_measurements(metric_id: int):
     """Body: {"measurements": [{"date": "2026-03-02", "value": 412, "denominator": 500, "note": ""}, ...]}
     or one such object. All are stored or none; every problem is listed by its position (1 = first)."""
     metric = db.session.get(Metric, metric_id) or abort(404)
-    body = _json_body()
+    body = json_body()
     items = body.get("measurements", [body]) if isinstance(body, dict) else body
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
         return api_error(400, 'Send JSON: {"measurements": [{"date": "YYYY-MM-DD", "value": 1.0}, ...]}.')
@@ -100,14 +100,6 @@ def push_measurements(metric_id: int):
     except Refused as refusal:
         return _with_problems(refusal.problems)
     return jsonify({"metric": metric.id, "created": len(added)}), 201
-
-
-def _json_body():
-    """The request's JSON, or None when it is none (silent=True) or nested deeper than the parser goes."""
-    try:
-        return request.get_json(silent=True)
-    except RecursionError:
-        return None
 
 
 def _with_problems(problems: list[str]):

@@ -147,9 +147,9 @@ def metric_catalogue():
             abort(403)
         if form.validate_on_submit():
             try:
+                scale = 1.0 if form.scale.data is None else form.scale.data  # 0 is refused, not taken as 1
                 metrics.add_metric(form.name.data, form.unit.data or "", form.direction.data, form.chart.data,
-                                   bool(form.proportion.data), form.scale.data or 1.0, form.description.data or "",
-                                   current_user)
+                                   bool(form.proportion.data), scale, form.description.data or "", current_user)
             except Refused as refusal:
                 problems = refusal.problems
             else:

@@ -6,7 +6,7 @@ Authenticated by the session or a personal API token (core.api); the same visibi
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 
-from core.api import api_error, api_require, register_json_errors
+from core.api import api_error, api_require, json_body, register_json_errors
 from kb import feedback, queries, search_log, search_request
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api/v1")
@@ -60,7 +60,7 @@ def reuse(article_id: int):
     found = queries.visible_article(article_id, current_user)
     if found is None or found.state != "published":
         return api_error(404, "There is no published article with this id that you may see.")
-    body = request.get_json(silent=True) if request.get_data() else {}
+    body = json_body() if request.get_data() else {}
     if not isinstance(body, dict):
         return api_error(400, 'Send no body, or JSON: {"reference": "TICKET-123"}.')
     reference = body.get("reference", "")

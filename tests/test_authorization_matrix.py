@@ -188,3 +188,32 @@ def test_the_api_answers_a_token_as_its_users_role(app, client, site, role):
         if answer.status_code >= 500 or refused(answer) == (role in allowed):
             wrong.append(f"{method} {url}: {answer.status_code} for {role}")
     assert wrong == []
+
+
+def row_counts() -> dict[str, int]:
+    from sqlalchemy import func, select
+    from core.db import Base
+    return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+
+
+def test_every_state_changing_route_refuses_a_request_without_the_csrf_token_and_changes_nothing(app, client, site):
+    """As an admin, whom every route lets in: a POST with everything but the CSRF token (a form field, or
+    the X-CSRFToken header for a session write to the API) is refused and no table gains or loses a row."""
+    ids, _tokens = site
+    assert client.submit("/login", {"username": "u-admin", "password": "correct horse battery"},
+                         token_from="/login").status_code == 302
+    writes = sorted(endpoint for (method, endpoint) in TABLE if method == "POST"
+                    and endpoint not in ("auth.login", "auth.logout", "auth.change_password"))
+    assert len(writes) >= 40
+    wrong = []
+    for endpoint in writes:
+        db.session.remove()
+        before = row_counts()
+        url = url_for_rule(app, endpoint, ids)
+        answer = client.post(url, data={"reason": "x", "comment": "x", "direction": "up", "helpful": "yes"}) \
+            if not endpoint.split(".")[0].endswith("_api") else client.post(url, json={"reference": "T-1"})
+        db.session.remove()
+        told = "The form expired" in answer.text or "CSRF token is missing" in answer.text
+        if answer.status_code != 400 or not told or row_counts() != before:
+            wrong.append(f"POST {url}: {answer.status_code}")
+    assert wrong == []

@@ -91,3 +91,19 @@ def test_the_login_form_never_fails(client, username, password, remember):
 def test_any_article_path_is_a_page_or_a_404(client, path):
     answer = client.get(f"/kb/articles/{path}")
     assert answered_cleanly(answer)
+
+
+def test_an_api_url_no_route_matches_answers_json_not_an_html_page(client):
+    for url in ("/api/v1/articles/-1", f"/api/v1/articles/{2**31}", "/api/v1/nothing-here", "/api/v2/search"):
+        answer = client.get(url)
+        assert answer.status_code == 404 and answer.is_json, url
+        assert answer.get_json()["error"]["status"] == 404
+
+
+def test_json_nested_deeper_than_the_parser_goes_is_a_400_with_a_reason(client, make_user, make_article):
+    token = api.issue_token(make_user("deep", "staff"))
+    article = make_article(title="Parcel locker")
+    db.session.commit()
+    answer = client.post(f"/api/v1/articles/{article.id}/reuse", data=b"[" * 100_000,
+                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert answer.status_code == 400 and answer.is_json

@@ -174,6 +174,15 @@ def test_a_quality_lead_adds_a_metric_and_a_p_chart_must_be_a_proportion(client,
     assert "Abandoned calls" in client.get(page).text and "CSAT" in client.get(page).text
 
 
+def test_a_metric_with_a_scale_of_zero_is_refused_not_stored_as_one(client, login_as):
+    login_as("quality_lead")
+    page = "/improvements/metrics"
+    form = {"name": "Abandoned calls", "direction": "lower", "chart": "xmr", "scale": "0"}
+    answer = client.submit(page, form, token_from=page)
+    assert answer.status_code == 400 and "The scale must be above 0." in answer.text
+    assert "Abandoned calls" not in client.get(page).text
+
+
 def test_staff_read_the_metric_catalogue_but_cannot_add_to_it(client, login_as):
     login_as("staff")
     page = "/improvements/metrics"

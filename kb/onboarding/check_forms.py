@@ -24,7 +24,8 @@ class CheckEditForm(FlaskForm):
     def blank_slots(self, filled: int, more: bool = False) -> int:
         """Empty question slots to show: two, two more each time "Add more questions" is pressed, never
         more than the check can take."""
-        shown = int(self.blank.data) if (self.blank.data or "").isdigit() else BLANK_SLOTS
+        sent = self.blank.data or ""
+        shown = int(sent) if re.fullmatch(r"[0-9]{1,2}", sent) else BLANK_SLOTS  # '²' passes isdigit(), not int()
         wanted = min(shown, MAX_QUESTIONS) + (BLANK_SLOTS if more else 0)
         return max(0, min(wanted, MAX_QUESTIONS - filled))
 
