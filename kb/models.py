@@ -111,8 +111,13 @@ class Revision(Base):
 
 class SearchPending(Base):
     """An article whose search index entry is behind the database: written in the same transaction
-    as the change, removed only once the index holds it, so a failed or killed indexing catches up."""
+    as the change, removed only once the index holds it, so a failed or killed indexing catches up.
+
+    A catch-up deletes exactly the rows it read, by id, so an id must never be used twice: SQLite
+    would otherwise give a new mark the id of one just deleted, and a slower worker deleting its
+    stale ids would drop that mark unindexed (found by killing a gunicorn worker during writes)."""
     __tablename__ = "search_pending"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(index=True)  # no foreign key: a deleted article is pending too

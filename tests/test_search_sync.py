@@ -57,3 +57,18 @@ def test_a_process_killed_while_indexing_loses_nothing_and_the_index_catches_up(
     assert update.exit_code == 0, update.output
     result = app.test_cli_runner().invoke(args=["search", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_pending_mark_never_gets_the_id_of_one_already_deleted(app, make_article):
+    """A catch-up deletes the marks it read by id; SQLite reused the id of a deleted row for the next
+    mark, and a slower worker deleting its stale ids dropped that new mark unindexed."""
+    from sqlalchemy import text
+    make_article(title="First")
+    make_article(title="Second")  # both marked, indexed and their marks deleted: the table is empty
+    db.session.remove()
+    assert db.session.query(SearchPending).count() == 0
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO search_pending (article_id, marked_at) VALUES (1, '2026-01-01')"))
+        newest = connection.execute(text("SELECT max(id) FROM search_pending")).scalar()
+        connection.execute(text("DELETE FROM search_pending"))
+    assert newest > 2  # never 1 again

@@ -15,6 +15,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":  # ids of search_pending rows are never used twice
+        with op.batch_alter_table("search_pending", recreate="always",
+                                  table_kwargs={"sqlite_autoincrement": True}) as batch_op:
+            pass
     op.create_table('learning_paths',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -192,6 +196,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("search_pending", recreate="always",
+                                  table_kwargs={"sqlite_autoincrement": False}) as batch_op:
+            pass
     with op.batch_alter_table('revisions', schema=None) as batch_op:
         batch_op.drop_column('major')
 
