@@ -63,6 +63,7 @@ TABLE = {
     ("POST", "onboarding.remove_item"): TRAINERS,
     ("POST", "onboarding.assign"): TRAINERS,
     ("POST", "onboarding.unassign"): TRAINERS,
+    ("POST", "onboarding.archive"): TRAINERS,
     ("GET", "onboarding.progress_page"): TRAINERS,
     ("GET", "onboarding.progress_csv"): TRAINERS,
     ("GET", "onboarding.handbook"): TRAINERS | {"staff"},  # and the people it is assigned to (u-staff here)

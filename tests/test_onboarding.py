@@ -601,3 +601,22 @@ def test_the_demo_has_a_learning_path_assigned_to_staff_with_one_article_confirm
     assert assignment.user.username == "staff" and assignment.due_on == TODAY + timedelta(days=14)
     found = progress.progress(assignment, TODAY)
     assert (found.done, found.total, found.complete) == (1, 4, False)
+
+
+def test_an_archived_path_leaves_my_onboarding_keeps_its_records_and_can_be_used_again(client, built_path):
+    page = f"/onboarding/paths/{built_path}"
+    stale = path_version(built_path)
+    assert client.submit(f"{page}/archive", {"base_version": stale, "archived": "yes"}, token_from=page).status_code == 303
+    assert "Archived: nobody sees this path" in client.get(page).text
+    assert "Archived" in client.get("/onboarding/paths").text
+    switch_to(client, "sam")
+    assert "Front desk basics" not in my_onboarding(client)
+    switch_to(client, "tara")
+    # a page from before the archiving cannot undo it by accident
+    refused = client.submit(f"{page}/archive", {"base_version": stale, "archived": "no"}, token_from=page)
+    assert refused.status_code == 303 and "changed by someone else" in client.get(page).text
+    assert assigned_usernames(built_path) == {"sam"}  # the records are kept
+    assert client.submit(f"{page}/archive", {"base_version": path_version(built_path), "archived": "no"},
+                         token_from=page).status_code == 303
+    switch_to(client, "sam")
+    assert "Front desk basics" in my_onboarding(client)

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from core.auth import ROLES
 from core.forms import options
@@ -46,6 +46,10 @@ class AssignForm(FlaskForm):
     role = SelectField(_l("Or everyone with the role"),
                        choices=options([("", "—")] + [(r, ROLE_LABELS[r]) for r in ROLES]), validators=[Optional()])
     due_on = DateField(_l("Due date"), validators=[InputRequired(_l("Give the due date as 2026-03-31."))])
+
+
+class ArchiveForm(VersionForm):
+    archived = HiddenField(validators=[AnyOf(("yes", "no"))])
 
 
 class ButtonForm(FlaskForm):

@@ -71,13 +71,14 @@ def find(path_id: int) -> LearningPath | None:
 
 
 def all_paths() -> list[tuple[LearningPath, int, int]]:
-    """Every path, newest first, with how many articles it has and how many people it is assigned to."""
+    """Every path, newest first and archived ones last, with how many articles it has and how many people
+    it is assigned to."""
     items = (select(PathItem.path_id, func.count().label("n")).group_by(PathItem.path_id).subquery())
     people = (select(Assignment.path_id, func.count().label("n")).group_by(Assignment.path_id).subquery())
     query = (select(LearningPath, func.coalesce(items.c.n, 0), func.coalesce(people.c.n, 0))
              .outerjoin(items, items.c.path_id == LearningPath.id)
              .outerjoin(people, people.c.path_id == LearningPath.id)
-             .order_by(LearningPath.created_at.desc(), LearningPath.id.desc()))
+             .order_by(LearningPath.archived, LearningPath.created_at.desc(), LearningPath.id.desc()))
     return [tuple(row) for row in db.session.execute(query)]
 
 
@@ -104,6 +105,18 @@ def update_path(path: LearningPath, base_version: int, details: PathDetails, use
         path.title, path.role = after.title, after.role
         path.expected_minutes, path.description = after.expected_minutes, after.description
     audit.record(user, "update", "learning_path", path.id, before=asdict(before), after=asdict(after))
+    return True
+
+
+def set_archived(path: LearningPath, base_version: int, archived: bool, user) -> bool:
+    """Archive a path nobody should follow any more (it leaves My onboarding; its records stay), or take it
+    back; False when it already was so."""
+    if path.archived == archived:
+        return False
+    with _changing(path, base_version):
+        path.archived = archived
+    audit.record(user, "archive" if archived else "reopen", "learning_path", path.id,
+                 before={"archived": not archived}, after={"archived": archived})
     return True
 
 

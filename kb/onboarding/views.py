@@ -11,8 +11,8 @@ from core.auth import require
 from core.people_views import ROLE_LABELS
 from kb import queries
 from kb.onboarding import export, paths, progress, reading
-from kb.onboarding.forms import (AcknowledgeForm, AddItemForm, AssignForm, ButtonForm, MoveForm, PathForm,
-                                 VersionForm)
+from kb.onboarding.forms import (AcknowledgeForm, AddItemForm, ArchiveForm, AssignForm, ButtonForm, MoveForm,
+                                 PathForm, VersionForm)
 from kb.onboarding.models import LearningPath
 
 bp = Blueprint("onboarding", __name__)
@@ -118,6 +118,21 @@ def add_item(path_id: int):
         return _changed_meanwhile(path_id)
     flash(_("%(title)s added to the path.", title=item.article.title), "success")
     return _to_path(path, "items")
+
+
+@bp.post("/onboarding/paths/<int:path_id>/archive")
+@require("build_paths")
+def archive(path_id: int):
+    path = _path_or_404(path_id)
+    form = ArchiveForm()
+    _valid_or_400(form)
+    try:
+        paths.set_archived(path, form.base_version.data, form.archived.data == "yes", current_user)
+    except paths.PathChanged:
+        return _changed_meanwhile(path_id)
+    flash(_("The path is archived: it no longer shows in My onboarding. Its records are kept.") if path.archived
+          else _("The path is in use again."), "success")
+    return _to_path(path)
 
 
 @bp.post("/onboarding/paths/<int:path_id>/items/<int:item_id>/move")
