@@ -1,6 +1,8 @@
 """Small pieces every form uses."""
 from collections.abc import Iterable
 
+from flask import abort
+from flask_babel import gettext as _
 from wtforms import SelectChoice, ValidationError
 
 from core import people
@@ -9,6 +11,12 @@ from core import people
 def options(pairs: Iterable[tuple]) -> list[SelectChoice]:
     """[(value, label), ...] as the option objects WTForms wants."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def valid_or_400(form) -> None:
+    """A one-button form (a state change, a move, a confirmation) arrives whole or not at all."""
+    if not form.validate_on_submit():
+        abort(400, description=_("The request was incomplete; reload the page and try again."))
 
 
 def password_rules(username_of, current_of=lambda form: None):

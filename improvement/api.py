@@ -12,7 +12,7 @@ from core.api import api_error, api_require, json_body, register_json_errors
 from core.db import db
 from improvement import metrics, results, service
 from improvement.models import PHASES, Improvement, Metric
-from improvement.refused import Refused
+from core.refused import Refused
 
 bp = Blueprint("improvement_api", __name__, url_prefix="/api/v1")
 register_json_errors(bp)

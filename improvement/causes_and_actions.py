@@ -15,7 +15,7 @@ from core.db import db
 from improvement.models import (ACTION_KINDS, ACTION_STATUSES, CAUSE_CATEGORIES, OPEN_PHASES, UNFINISHED, Action,
                                 Improvement, RootCause, WhyStep)
 from improvement.phases import open_or_refuse
-from improvement.refused import refuse_if
+from core.refused import refuse_if
 
 MAX_WHYS = 10
 

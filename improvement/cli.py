@@ -11,7 +11,7 @@ from core import auth
 from core.db import db
 from improvement import measurements_csv, metrics
 from improvement.models import Metric
-from improvement.refused import Refused
+from core.refused import Refused
 
 group = AppGroup("improvement", help="The improvement register: import measurements.")
 

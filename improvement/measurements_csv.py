@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _
 
 from improvement.metrics import Reading, read, with_line
 from improvement.models import Metric
-from improvement.refused import Refused, refuse_if
+from core.refused import Refused, refuse_if
 
 COLUMNS = ("date", "value", "denominator", "note")
 REQUIRED = ("date", "value")

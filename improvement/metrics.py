@@ -16,7 +16,7 @@ from core import audit
 from core.db import db
 from improvement.effect import Point
 from improvement.models import CHARTS, DIRECTIONS, Measurement, Metric
-from improvement.refused import Refused, refuse_if
+from core.refused import Refused, refuse_if
 
 # name, unit, direction, chart, proportion, scale, description
 STANDARD_METRICS = (

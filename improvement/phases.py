@@ -12,7 +12,7 @@ from core.db import utcnow
 from improvement import metrics, results
 from improvement.effect import MIN_POINTS
 from improvement.models import DECISIONS, OPEN_PHASES, UNFINISHED, Improvement, PhasePeriod
-from improvement.refused import Refused
+from core.refused import Refused
 
 FORWARD = {"plan": "do", "do": "check", "check": "act", "act": "closed"}
 BACK = {"do": "plan", "check": "do", "act": "check"}

@@ -17,7 +17,7 @@ from core.db import db, utcnow
 from improvement import labels, metrics, phases, results
 from improvement import timeline as improvement_timeline
 from improvement.models import DIMENSIONS, OPEN_PHASES, SEVERITIES, SOURCES, ArticleLink, Improvement, Metric
-from improvement.refused import Refused, refuse_if
+from core.refused import Refused, refuse_if
 from kb import service as kb_service
 
 CAUSE_LABELS_EN = {"people": "People", "process": "Process", "policy": "Policy", "place": "Place",

@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from core.auth import User, require
 from core.db import db, utcnow
+from core.forms import valid_or_400
 from improvement import dashboard as dashboard_queries
 from improvement import labels, metrics, phases, results, service
 from improvement import causes_and_actions as work
 from improvement.forms import (ActionForm, ButtonForm, CancelForm, CauseForm, DecisionForm, ImprovementForm,
                                LinkArticleForm, MeasurementForm, PasteForm, PhaseForm, UploadForm)
 from improvement.models import PHASES, Improvement
-from improvement.refused import Refused
+from core.refused import Refused
 from kb import service as kb_service
 
 bp = Blueprint("improvement", __name__, url_prefix="/improvements")
@@ -26,10 +27,6 @@ bp.record_once(lambda state: state.app.jinja_env.globals.update(labels.for_templ
 def improvement_or_404(improvement_id: int) -> Improvement:
     return service.find(improvement_id) or abort(404)
 
-
-def valid_or_400(form) -> None:
-    if not form.validate_on_submit():
-        abort(400, description=_("The request was incomplete; reload the page and try again."))
 
 
 def active_users() -> list[User]:

@@ -11,7 +11,7 @@ from improvement import causes_and_actions as work
 from improvement import measurements_csv, metrics
 from improvement.forms import (ActionForm, ActionStatusForm, CauseForm, MeasurementForm, MetricForm, PasteForm,
                                UploadForm)
-from improvement.refused import Refused
+from core.refused import Refused
 from improvement.views import active_users, improvement_or_404, refused_flash, render_page, submit_on_page, to_page
 
 bp = Blueprint("improvement_work", __name__)

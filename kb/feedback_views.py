@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from core.auth import require
+from core.forms import valid_or_400
 from core.db import utcnow
 from improvement import service as improvement_service
 from kb import evidence, feedback, queries, service
@@ -73,8 +74,7 @@ def flag(article_id: int):
 @require("read")
 def solved(article_id: int):
     article = _published_or_404(article_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description=_("The request was incomplete; reload the page and try again."))
+    valid_or_400(FlaskForm())
     if feedback.mark_solved(article, current_user):
         flash(_("Counted: this article solved a case."), "success")
     else:

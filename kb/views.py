@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core import audit
 from core.auth import User, require
 from core.db import db
+from core.forms import valid_or_400
 from core.markdown import render
 from improvement import service as improvement_service
 from kb import categories, feedback, queries, search_log, service
@@ -36,11 +37,6 @@ def _editable_or_404(article_id: int) -> Article:
         abort(404)
     return article
 
-
-def _valid_or_400(form) -> None:
-    """A one-button form (state change, restore, confirm review) arrives whole or not at all."""
-    if not form.validate_on_submit():
-        abort(400, description=_("The request was incomplete; reload the page and try again."))
 
 
 def _article_form(**kwargs) -> ArticleForm:
@@ -173,7 +169,7 @@ def _changed_meanwhile(article_id: int):
 def change_state(article_id: int):
     found = _article_or_404(article_id)
     form = StateForm()
-    _valid_or_400(form)
+    valid_or_400(form)
     if form.action.data not in service.ACTIONS:
         abort(400, description=_("Unknown action."))
     try:
@@ -193,7 +189,7 @@ def change_state(article_id: int):
 def confirm_reviewed(article_id: int):
     found = _article_or_404(article_id)
     form = VersionForm()
-    _valid_or_400(form)
+    valid_or_400(form)
     try:
         next_review = service.confirm_reviewed(found, form.base_version.data, current_user, date.today())
     except service.NotAllowed as refusal:
@@ -233,7 +229,7 @@ def diff(article_id: int):
 def restore(article_id: int, number: int):
     found = _editable_or_404(article_id)
     form = VersionForm()
-    _valid_or_400(form)
+    valid_or_400(form)
     try:
         restored = service.restore_revision(found, number, form.base_version.data, current_user)
     except LookupError:

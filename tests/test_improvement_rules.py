@@ -9,7 +9,7 @@ from core.db import db
 from improvement import causes_and_actions as work
 from improvement import measurements_csv, metrics, phases, results, service
 from improvement.models import Measurement, PhasePeriod
-from improvement.refused import Refused
+from core.refused import Refused
 
 TODAY = date.today()
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import audit
 from core.db import db
+from core.refused import Refused
 from kb.onboarding.models import CheckAttempt, CheckChoice, CheckQuestion
 
 MAX_QUESTIONS = 10
@@ -23,14 +24,6 @@ MAX_CHOICE_CHARS = 300
 
 # what a trainer writes: [(question text, [(choice text, correct), ...]), ...]
 Draft = list[tuple[str, list[tuple[str, bool]]]]
-
-
-class Refused(ValueError):
-    """Nothing was saved or recorded; `problems` says why, one sentence each."""
-
-    def __init__(self, *problems):
-        super().__init__(" ".join(str(p) for p in problems))
-        self.problems = [str(p) for p in problems]
 
 
 class CheckChanged(Refused):

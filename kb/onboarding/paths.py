@@ -18,19 +18,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from core import audit
 from core.auth import ROLES, User, UserRole
 from core.db import db
+from core.refused import Refused, refuse_if
 from kb import service as kb_service
 from kb.onboarding.models import Assignment, LearningPath, PathItem
 
 MAX_ITEMS = 100
 MAX_PEOPLE = 500
-
-
-class Refused(ValueError):
-    """Nothing was changed; `problems` says why, one sentence each."""
-
-    def __init__(self, *problems):
-        super().__init__(" ".join(str(p) for p in problems))
-        self.problems = [str(p) for p in problems]
 
 
 class PathChanged(Exception):
@@ -59,11 +52,6 @@ def problems(details: PathDetails) -> list[str]:
     if len(details.description) > 5000:
         found.append(_("The description is longer than 5,000 characters."))
     return found
-
-
-def refuse_if(found: list) -> None:
-    if found:
-        raise Refused(*found)
 
 
 def find(path_id: int) -> LearningPath | None:

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.auth import require
+from core.forms import valid_or_400
 from core.people_views import ROLE_LABELS
 from kb import queries
 from kb.onboarding import export, paths, progress, reading
@@ -22,10 +23,6 @@ bp.context_processor(lambda: {"role_labels": ROLE_LABELS})
 def _path_or_404(path_id: int) -> LearningPath:
     return paths.find(path_id) or abort(404)
 
-
-def _valid_or_400(form) -> None:
-    if not form.validate_on_submit():
-        abort(400, description=_("The request was incomplete; reload the page and try again."))
 
 
 def _to_path(path: LearningPath, anchor: str = ""):
@@ -125,7 +122,7 @@ def add_item(path_id: int):
 def archive(path_id: int):
     path = _path_or_404(path_id)
     form = ArchiveForm()
-    _valid_or_400(form)
+    valid_or_400(form)
     try:
         paths.set_archived(path, form.base_version.data, form.archived.data == "yes", current_user)
     except paths.PathChanged:
@@ -140,7 +137,7 @@ def archive(path_id: int):
 def move_item(path_id: int, item_id: int):
     path = _path_or_404(path_id)
     form = MoveForm()
-    _valid_or_400(form)
+    valid_or_400(form)
     try:
         paths.move_item(path, form.base_version.data, item_id, form.direction.data, current_user)
     except paths.Refused as refusal:
@@ -155,7 +152,7 @@ def move_item(path_id: int, item_id: int):
 def remove_item(path_id: int, item_id: int):
     path = _path_or_404(path_id)
     form = VersionForm()
-    _valid_or_400(form)
+    valid_or_400(form)
     try:
         item = paths.remove_item(path, form.base_version.data, item_id, current_user)
     except paths.Refused as refusal:
@@ -196,7 +193,7 @@ def assign(path_id: int):
 @require("build_paths")
 def unassign(path_id: int, assignment_id: int):
     path = _path_or_404(path_id)
-    _valid_or_400(ButtonForm())
+    valid_or_400(ButtonForm())
     try:
         person = paths.unassign(path, assignment_id, current_user)
     except paths.Refused as refusal:
@@ -239,7 +236,7 @@ def handbook(path_id: int):
 def acknowledge(article_id: int):
     article = queries.visible_article(article_id, current_user) or abort(404)
     form = AcknowledgeForm()
-    _valid_or_400(form)
+    valid_or_400(form)
     try:
         reading.acknowledge(article, current_user, form.revision_number.data)
     except paths.Refused as refusal:

@@ -1,4 +1,5 @@
-"""The one way the register says no: every reason, in words the user understands."""
+"""The one way a rule says no (the improvement register, learning paths, knowledge checks): every reason,
+in words the user understands."""
 
 
 class Refused(ValueError):
