@@ -6,7 +6,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from core import config as settings_source
-from core.auth import login_manager
+from accounts.auth import login_manager
 from core.db import db
 
 csrf = CSRFProtect()
@@ -33,15 +33,17 @@ class RowId(IntegerConverter):
 def create_app(config: dict | None = None) -> Flask:
     """A configured app; `config` overrides the defaults, the environment and the instance file."""
     import demo
-    from core import api, auth_views, cli, people_views
+    from core import api, cli
+    from accounts import views as auth_views, people_views
     from kb import api as kb_api
     from kb import cli as kb_cli
-    from kb import search_cli, search_views
-    from kb import search_index, view_counts
+    from kb.search import cli as search_cli, views as search_views
+    from kb.search import index as search_index
+    from kb.feedback import view_counts
     from kb import views as kb_views
-    from kb import feedback_views
-    from kb.onboarding import views as onboarding_views
-    from kb.onboarding import check_views
+    from kb.feedback import views as feedback_views
+    from onboarding import views as onboarding_views
+    from onboarding import check_views
     from improvement import api as improvement_api
     from improvement import cli as improvement_cli
     from improvement import views as improvement_views
@@ -83,7 +85,7 @@ def _register_pages(app: Flask) -> None:
     from flask_babel import gettext as _
 
     from core import api
-    from core.auth_views import LanguageForm
+    from accounts.views import LanguageForm
     from core.forms import options
 
     @app.context_processor
@@ -122,7 +124,7 @@ def _register_pages(app: Flask) -> None:
 
 def _warm_up(app: Flask) -> None:
     """Load jieba's dictionary and open the search index as the worker starts, not on a user's first search."""
-    from kb import search_index, search_text
+    from kb.search import index as search_index, text as search_text
     search_text.jieba()
     with app.app_context():
         try:
@@ -134,7 +136,7 @@ def _warm_up(app: Flask) -> None:
 def before_forking(app: Flask) -> None:
     """In a preloading gunicorn master: keep jieba (shared by the workers, copy-on-write) but no open
     index files or database connections, which each worker must have of its own."""
-    from kb import search_index
+    from kb.search import index as search_index
     with app.app_context():
         search_index.search_index().close()
     db.engine.dispose()
@@ -147,7 +149,7 @@ def after_forking(app: Flask) -> None:
 
 def before_exiting(app: Flask) -> None:
     """A worker leaving writes the article views it still holds."""
-    from kb import view_counts
+    from kb.feedback import view_counts
     with app.app_context():
         view_counts.write_held()
 

@@ -58,12 +58,14 @@ def build(folder: Path, editors: int, leads: int) -> dict:
     """A fresh database: users, 5 published articles, one improvement on a metric; API tokens; indexed."""
     from sqlalchemy import select
 
-    from core import api, auth
+    from core import api
+    from accounts import auth
     from core.db import db
     from improvement import metrics
     from improvement import service as improvement_service
     from improvement.models import Metric
-    from kb import categories, search_index
+    from kb import categories
+    from kb.search import index as search_index
     from kb import service as kb_service
 
     app, url = bench_search.make_app(folder)
@@ -301,7 +303,7 @@ def verify(folder: Path, site: dict, record: Record) -> tuple[list[tuple[bool, s
 
     from core.db import db
     from improvement.models import Measurement
-    from kb import search_index
+    from kb.search import index as search_index
     from kb.models import Article, Revision
 
     checks = []

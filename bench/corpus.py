@@ -61,7 +61,7 @@ def import_corpus(selected: list[dict], copies: int = 1, owner: str = "admin", b
     """Import through kb.transfer (the `flask kb import` code), a folder per batch; needs an app context."""
     from flask import current_app
 
-    from core.auth import find_user
+    from accounts.auth import find_user
     from core.db import db
     from kb import transfer
 

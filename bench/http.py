@@ -97,7 +97,7 @@ def prepare(folder: Path, reuse: bool) -> dict:
     """The 1x database and index in `folder` (built, or reused), and an API token for the staff user."""
     from bench import search as bench_search
     from core import api
-    from core.auth import find_user
+    from accounts.auth import find_user
     from core.db import db
 
     if reuse:

@@ -50,7 +50,7 @@ def add_improvements(folder: Path) -> dict:
     """Role users, the demo improvement register (unless there is one already); ids of 200 published articles."""
     from sqlalchemy import func, select
 
-    from core import auth
+    from accounts import auth
     from core.db import db
     from demo import improvements
     from improvement.models import Improvement, Measurement

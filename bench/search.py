@@ -66,7 +66,7 @@ def make_app(folder: Path):
 
 
 def create_users(staff_name: str = "bench_staff") -> None:
-    from core import auth
+    from accounts import auth
     from core.db import db
 
     if auth.find_user("admin") is None:
@@ -78,7 +78,7 @@ def create_users(staff_name: str = "bench_staff") -> None:
 
 def load(copies: int) -> dict:
     """Import the corpus `copies` times (inside an app context); the import's time and its indexing part."""
-    from kb import search_index
+    from kb.search import index as search_index
 
     indexing = {"seconds": 0.0, "calls": 0}
     original = search_index.catch_up
@@ -104,7 +104,7 @@ def load(copies: int) -> dict:
 def build(folder: Path, copies: int) -> dict:
     """Database + index at `copies`x under `folder`, imported then rebuilt; returns the app and the figures."""
     from core.db import db
-    from kb import search_index
+    from kb.search import index as search_index
     from kb.models import Article
 
     app, url = make_app(folder)
@@ -131,7 +131,7 @@ def build(folder: Path, copies: int) -> dict:
 def reopen(folder: Path) -> dict:
     """A database and index left by `--keep`: only the query rounds run again (no import, no rebuild)."""
     from core.db import db
-    from kb import search_index
+    from kb.search import index as search_index
     from kb.models import Article
 
     app, url = make_app(folder)
@@ -155,9 +155,10 @@ def corpus_text(copies: int) -> dict:
 
 def run_queries(app, rounds: int, profile: int = 0) -> dict:
     """Every query `rounds` times after a warm-up round; milliseconds per query, overall and by language."""
-    from core.auth import find_user
+    from accounts.auth import find_user
     from core.db import db
-    from kb import search, search_log
+    from kb import search
+    from kb.search import log as search_log
 
     queries = corpus.queries()
     timings: dict[str, list[float]] = {"all": [], "en": [], "zh": [], "cpu": []}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.exceptions import HTTPException
 
 from core import audit
-from core.auth import User
+from accounts.auth import User
 from core.db import Base, db, utcnow
 
 TOKEN_PREFIX = "sb_"

@@ -6,7 +6,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from core import auth, backup, migrate, people
+from accounts import auth, people
+from core import backup, migrate
 from core.db import db
 
 users = AppGroup("users", help="Create and list users, set a password.")

@@ -5,7 +5,7 @@ from flask import abort
 from flask_babel import gettext as _
 from wtforms import SelectChoice, ValidationError
 
-from core import people
+from accounts import people
 
 
 def options(pairs: Iterable[tuple]) -> list[SelectChoice]:

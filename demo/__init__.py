@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from core import auth
+from accounts import auth
 from core.db import db
 from demo import checks, feedback, improvements, onboarding
 from kb import transfer

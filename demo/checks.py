@@ -2,10 +2,10 @@
 procedure, written by the demo trainer through kb.onboarding.checks (so the rules are really passed)."""
 from sqlalchemy import select
 
-from core import auth
+from accounts import auth
 from core.db import db
 from kb.models import Article
-from kb.onboarding import checks
+from onboarding import checks
 
 ARTICLE_SLUG = "complaint-handling-procedure"
 

@@ -3,10 +3,12 @@ clearly unhelpful), two open flags, one flag fixed in a new revision, reuse by a
 a few searches that found nothing, so the flag queue and the content-health page have something to show."""
 from sqlalchemy import select
 
-from core import auth
+from accounts import auth
 from core.db import db, utcnow
-from kb import feedback, service
-from kb.models import Article, SearchLog
+from kb.feedback import service as feedback
+from kb import service
+from kb.models import Article
+from kb.search.models import SearchLog
 
 VOTES = {  # slug -> (user, helpful, comment)
     "faq-refunds-and-goodwill-gestures": [

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from core import auth
+from accounts import auth
 from core.db import db
 from improvement import causes_and_actions as work
 from improvement import metrics, phases, service

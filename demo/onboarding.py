@@ -2,8 +2,8 @@
 articles, assigned to the user 'staff' due in two weeks, with the first article already confirmed."""
 from datetime import date, timedelta
 
-from core import auth
-from kb.onboarding import paths, reading
+from accounts import auth
+from onboarding import paths, reading
 
 ARTICLES = ("first-response-service-standard", "complaint-handling-procedure", "faq-refunds-and-goodwill-gestures",
             "servqual-dimensions-for-front-line-staff")

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import case, select
 
 from core import audit
-from core.auth import User
+from accounts.auth import User
 from core.db import db
 from improvement.models import (ACTION_KINDS, ACTION_STATUSES, CAUSE_CATEGORIES, OPEN_PHASES, UNFINISHED, Action,
                                 Improvement, RootCause, WhyStep)

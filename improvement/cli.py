@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from core import auth
+from accounts import auth
 from core.db import db
 from improvement import measurements_csv, metrics
 from improvement.models import Metric

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
 from core import audit
-from core.auth import User
+from accounts.auth import User
 from core.db import db, utcnow
 from improvement import labels, metrics, phases, results
 from improvement import timeline as improvement_timeline

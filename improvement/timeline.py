@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core.auth import User
+from accounts.auth import User
 from core.db import db
 from improvement import labels
 from improvement.models import Improvement, Metric, RootCause

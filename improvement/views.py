@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core.auth import User, require
+from accounts.auth import User, require
 from core.db import db, utcnow
 from core.forms import valid_or_400
 from improvement import dashboard as dashboard_queries

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.auth import require
+from accounts.auth import require
 from improvement import causes_and_actions as work
 from improvement import measurements_csv, metrics
 from improvement.forms import (ActionForm, ActionStatusForm, CauseForm, MeasurementForm, MetricForm, PasteForm,

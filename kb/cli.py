@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from core.auth import find_user
+from accounts.auth import find_user
 from core.db import db
 from kb import transfer
 

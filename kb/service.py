@@ -16,7 +16,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from core import audit
 from core.db import db, utcnow
 from core.markdown import render
-from kb import queries, view_counts
+from kb import queries
+from kb.feedback import view_counts
 from kb.labels import STATE_LABELS
 from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES, Article, Category, Revision, Tag
 

@@ -11,7 +11,7 @@ import yaml
 from sqlalchemy import select
 
 from core import audit
-from core.auth import find_user
+from accounts.auth import find_user
 from core.db import db
 from kb import categories, service
 from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES, STATES, Article

@@ -8,13 +8,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core import audit
-from core.auth import User, require
+from accounts.auth import User, require
 from core.db import db
 from core.forms import valid_or_400
 from core.markdown import render
 from improvement import service as improvement_service
-from kb import categories, feedback, queries, search_log, service
-from kb.onboarding import reading
+from kb import categories, queries, service
+from kb.feedback import service as feedback
+from kb.search import log as search_log
+from onboarding import reading
 from kb.diff import line_diff
 from kb.labels import STATE_LABELS, for_templates
 from kb.forms import KCS_TEMPLATE, ArticleForm, kcs_template, CategoryForm, StateForm, VersionForm

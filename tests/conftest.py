@@ -8,7 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from core import api, auth, migrate  # noqa: F401  (api: its table joins Base.metadata)
+from core import api, migrate  # noqa: F401  (api: its table joins Base.metadata)
+from accounts import auth
 from core.db import Base, db
 from kb import categories, service
 from kb.models import Article

@@ -12,9 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.auth import find_user  # noqa: E402
+from accounts.auth import find_user  # noqa: E402
 from core.db import db  # noqa: E402
-from kb import categories, search_index, service  # noqa: E402
+from kb import categories, service  # noqa: E402
+from kb.search import index as search_index
 from wsgi import create_app  # noqa: E402
 
 

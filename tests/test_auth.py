@@ -5,7 +5,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from core import auth, config
+from accounts import auth
+from core import config
 from core.db import db
 from kb import categories
 from kb.models import Article, Category, Revision

@@ -12,8 +12,8 @@ from core import api
 from core.db import db
 from improvement import causes_and_actions
 from improvement.metrics import catalogue
-from kb import feedback
-from kb.onboarding import paths
+from kb.feedback import service as feedback
+from onboarding import paths
 
 ROLES = ("anonymous", "staff", "editor", "publisher", "trainer", "quality_lead", "admin")
 EVERYONE = set(ROLES)

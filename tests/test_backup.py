@@ -1,9 +1,10 @@
 """`flask backup FILE` and `flask restore FILE` round-trip a populated site (SQLite and PostgreSQL)."""
 from sqlalchemy import func, select
 
-from core.auth import find_user
+from accounts.auth import find_user
 from core.db import db
-from kb import search, search_index, service
+from kb import search, service
+from kb.search import index as search_index
 from kb.models import Article, Revision
 
 

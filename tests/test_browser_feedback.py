@@ -92,7 +92,7 @@ def test_staff_flag_an_article_the_owner_fixes_it_and_the_flagger_sees_the_outco
 def test_a_quality_lead_opens_an_improvement_from_unhelpful_answers_on_the_health_page(
         page, screenshot, make_user, make_article):
     from core.db import db
-    from kb import feedback
+    from kb.feedback import service as feedback
     article = make_article(title="Parcel tracking", body=BODY)
     for n, helpful in enumerate((True, False, False)):
         feedback.vote(article, make_user(f"voter{n}", "staff"), helpful, "" if helpful else "The link is dead.")

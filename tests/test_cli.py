@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 import demo
 from demo import feedback as demo_feedback
-from core import auth
+from accounts import auth
 from core.db import db
 from kb import queries
 from kb.models import Article, Category, Revision, Tag

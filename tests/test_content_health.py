@@ -5,12 +5,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from core import auth
+from accounts import auth
 from core.db import db, utcnow
 from improvement import phases
 from improvement.models import ArticleLink, Improvement
-from kb import feedback, search_log
-from kb.models import Article, Flag, SearchLog
+from kb.feedback import service as feedback
+from kb.search import log as search_log
+from kb.models import Article
+from kb.feedback.models import Flag
+from kb.search.models import SearchLog
 
 PASSWORD = "correct horse battery"
 DEMO_PASSWORD = "servicebook"

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from core.api import issue_token
 from core.db import db
-from kb.models import Article, Flag, Reuse, Vote
+from kb.models import Article
+from kb.feedback.models import Flag, Reuse, Vote
 
 PASSWORD = "correct horse battery"
 XSS = '<script>alert("flag")</script>'
@@ -15,7 +16,7 @@ XSS = '<script>alert("flag")</script>'
 def signed_in(app, client, make_user):
     """A browser of its own (own cookies) logged in through the form as `username`, made with `roles`."""
     def sign_in(username: str, *roles: str):
-        from core import auth
+        from accounts import auth
         if auth.find_user(username) is None:
             make_user(username, *(roles or ("staff",)))
         browser = app.test_client()
@@ -319,7 +320,7 @@ def test_the_api_answers_404_for_a_draft_and_401_without_a_token(client, make_ar
 
 def test_two_owners_resolving_at_the_same_moment_the_second_is_refused(owned, make_user):
     """Both read the open flag; the other one commits first; the version column refuses the second."""
-    from kb import feedback
+    from kb.feedback import service as feedback
     flag = feedback.flag(owned, make_user("sam", "staff"), "wrong")
     db.session.commit()
     pat = make_user("pat", "publisher")

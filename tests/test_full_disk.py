@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import db
-from kb import search_index
-from kb.models import Article, SearchPending
+from kb.search import index as search_index
+from kb.models import Article
+from kb.search.models import SearchPending
 
 
 @pytest.fixture

@@ -89,8 +89,8 @@ def test_a_worker_killed_with_sigkill_during_writes_loses_no_acknowledged_edit_a
     import threading
     import time
     from browser import running_gunicorn
-    from kb import search_index
-    from kb.models import SearchPending
+    from kb.search import index as search_index
+    from kb.search.models import SearchPending
     category = make_article(title="Seed", body="seed").category_id
     for n in range(4):
         make_user(f"ed{n}", "editor")

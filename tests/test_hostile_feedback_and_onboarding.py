@@ -5,9 +5,9 @@ from hypothesis import given, strategies as st
 from sqlalchemy import func, select
 
 from core.db import db
-from kb.models import Flag, Vote
-from kb.onboarding import paths
-from kb.onboarding.models import Acknowledgement, CheckAttempt
+from kb.feedback.models import Flag, Vote
+from onboarding import paths
+from onboarding.models import Acknowledgement, CheckAttempt
 from test_hostile_input import FUZZ, SHORT, TEXT, answered_cleanly
 
 NUMBERISH = st.one_of(SHORT, st.sampled_from(["²", "１２", "٣", "1e3", "-0", " 7 ", "1" * 30]))
@@ -56,8 +56,8 @@ def test_resolving_flags_and_opening_improvements_never_fail(app, client, login_
 
 
 def _a_flag(article_id: int) -> int:
-    from core import auth
-    from kb import feedback
+    from accounts import auth
+    from kb.feedback import service as feedback
     from kb.models import Article
     flag = feedback.flag(db.session.get(Article, article_id), auth.find_user("admin"), "unclear", "Which locker?")
     db.session.commit()

@@ -8,7 +8,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from conftest import PASSWORD
-from core import auth
+from accounts import auth
 from core.db import db
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"

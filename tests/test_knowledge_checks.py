@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from browser import log_in, log_out, sqlite_only
 from core.audit import AuditEvent
 from core.db import db
-from kb.onboarding import checks
-from kb.onboarding.models import CheckAttempt, CheckChoice, CheckQuestion
+from onboarding import checks
+from onboarding.models import CheckAttempt, CheckChoice, CheckQuestion
 
 SINGLE = ("Who owns a complaint by default?",
           [("The advisor who received it", True), ("The quality lead", False), ("The team leader", False)])

@@ -10,8 +10,8 @@ from sqlalchemy import event, func, select
 
 from conftest import PASSWORD
 from core.db import db
-from kb.onboarding import paths, progress, reading
-from kb.onboarding.models import Acknowledgement, Assignment, LearningPath, PathItem
+from onboarding import paths, progress, reading
+from onboarding.models import Acknowledgement, Assignment, LearningPath, PathItem
 
 TODAY = date.today()
 NEXT_WEEK = (TODAY + timedelta(days=7)).isoformat()
@@ -510,8 +510,8 @@ def test_staff_cannot_reach_the_trainer_pages(client, built_path, method, url):
 
 def test_an_article_with_a_knowledge_check_is_done_only_when_the_check_is_passed(
         client, built_path, three_articles):
-    from core import auth
-    from kb.onboarding import checks
+    from accounts import auth
+    from onboarding import checks
     closing = db.session.get(type(three_articles[2]), three_articles[2].id)
     [question] = checks.save_check(closing, [("What comes last?", [("Thanks", True), ("Nothing", False)])],
                                    auth.find_user("tara"))

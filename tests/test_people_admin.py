@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import PASSWORD
-from core import auth, people
+from accounts import auth, people
 from core.audit import AuditEvent
 from core.db import db
 

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from core import auth
+from accounts import auth
 from core.db import db
 from kb import service
 from kb.models import Article, Category, Revision

@@ -4,10 +4,11 @@ import re
 import pytest
 
 from core import api
-from core.auth import find_user
+from accounts.auth import find_user
 from core.db import db
-from kb import search, search_index
-from kb.models import SearchLog, SearchPending
+from kb import search
+from kb.search import index as search_index
+from kb.search.models import SearchLog, SearchPending
 
 
 def titles(page_text: str) -> list[str]:

@@ -10,9 +10,11 @@ import re
 import pytest
 
 from bench import corpus
-from core import auth, migrate
+from accounts import auth
+from core import migrate
 from core.db import db
-from kb import search, search_index
+from kb import search
+from kb.search import index as search_index
 from kb.models import Article
 from wsgi import create_app
 

@@ -9,8 +9,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from core.db import db
-from kb import categories, search_index
-from kb.models import Article, SearchPending
+from kb import categories
+from kb.search import index as search_index
+from kb.models import Article
+from kb.search.models import SearchPending
 
 WRITER = Path(__file__).resolve().parent / "index_writer.py"
 

@@ -56,7 +56,7 @@ def test_counts_the_database_refused_are_kept_and_written_by_the_next_batch(
 
 
 def test_what_a_worker_holds_is_written_when_it_exits(client, make_article, batched):
-    from kb import view_counts
+    from kb.feedback import view_counts
     article = make_article(title="Parcel locker", audience="public")
     client.get(f"/kb/articles/{article.id}")
     view_counts._write_quietly(batched)  # what atexit calls

@@ -4,7 +4,7 @@ import io
 
 from flask_babel import gettext as _
 
-from kb.onboarding.progress import CONFIRMED, READ_AGAIN, ItemProgress, Matrix
+from onboarding.progress import CONFIRMED, READ_AGAIN, ItemProgress, Matrix
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from core.db import db
 from kb.models import Article
-from kb.onboarding import checks, reading
-from kb.onboarding.models import Acknowledgement, Assignment, LearningPath, PathItem
+from onboarding import checks, reading
+from onboarding.models import Acknowledgement, Assignment, LearningPath, PathItem
 
 CONFIRMED, READ_AGAIN, NOT_STARTED = "confirmed", "read_again", "not_started"
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.auth import User
+from accounts.auth import User
 from core.db import Base, utcnow
 from kb.models import Article
 

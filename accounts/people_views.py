@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from core import auth, people
-from core.auth import require
+from accounts import auth, people
+from accounts.auth import require
 from core.db import db
 from core.forms import options, password_rules
 
@@ -69,7 +69,7 @@ class EditPersonForm(PersonForm):
 @bp.get("")
 @require("manage_users")
 def users():
-    return render_template("auth/users.html", users=people.all_users(), role_labels=ROLE_LABELS)
+    return render_template("accounts/users.html", users=people.all_users(), role_labels=ROLE_LABELS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -107,5 +107,5 @@ def edit_user(user_id: int):
 
 
 def _form_page(form: PersonForm, person: auth.User | None):
-    return render_template("auth/user_form.html", form=form, person=person,
+    return render_template("accounts/user_form.html", form=form, person=person,
                            min_length=people.MIN_PASSWORD_LENGTH), 400 if form.errors else 200

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from core import audit
 from core.db import db
 from core.refused import Refused
-from kb.onboarding.models import CheckAttempt, CheckChoice, CheckQuestion
+from onboarding.models import CheckAttempt, CheckChoice, CheckQuestion
 
 MAX_QUESTIONS = 10
 MIN_CHOICES, MAX_CHOICES = 2, 6

@@ -30,8 +30,9 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
 
 from core.db import db, utcnow
-from kb.models import Article, SearchPending
-from kb.search_text import MixedTokenizer, WordTokenizer
+from kb.models import Article
+from kb.search.models import SearchPending
+from kb.search.text import MixedTokenizer, WordTokenizer
 
 INDEXED = ("title", "summary", "body", "body_html", "type", "category_id", "audience", "state",
            "language", "owner_id", "updated_at", "slug", "tags")

@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from core.auth import require
+from accounts.auth import require
 from core.forms import valid_or_400
 from core.db import utcnow
 from improvement import service as improvement_service
-from kb import evidence, feedback, queries, service
-from kb import health as content_health
-from kb.feedback_forms import EvidenceForm, FlagForm, ResolveForm, VoteForm, for_templates
+from kb.feedback import evidence, service as feedback
+from kb import queries, service
+from kb.feedback import health as content_health
+from kb.feedback.forms import EvidenceForm, FlagForm, ResolveForm, VoteForm, for_templates
 from kb.models import Article
 
 bp = Blueprint("feedback", __name__)
@@ -67,7 +68,7 @@ def flag(article_id: int):
                     owner=article.owner.name), "success")
             return _to_article(article)
     status = 400 if form.errors else 200
-    return render_template("kb/flag.html", article=article, form=form), status
+    return render_template("kb/feedback/flag.html", article=article, form=form), status
 
 
 @bp.post("/kb/articles/<int:article_id>/solved")
@@ -85,7 +86,7 @@ def solved(article_id: int):
 def _queue_page(status: int = 200, failed: int | None = None, problems: list[str] | None = None):
     flags = feedback.queue(current_user)
     origins = [evidence.flag_origin(f.id) for f in flags]
-    return render_template("kb/flags.html", flags=flags, newer={f.id: feedback.newer_revisions(f) for f in flags},
+    return render_template("kb/feedback/flags.html", flags=flags, newer={f.id: feedback.newer_revisions(f) for f in flags},
                            failed=failed, problems=problems or [], sent=request.form, flag_origin=evidence.flag_origin,
                            improvements=improvement_service.open_for_origins(origins)), status
 
@@ -127,7 +128,7 @@ def resolve(flag_id: int):
 @bp.get("/kb/flags/mine")
 @require("read")
 def mine():
-    return render_template("kb/my_flags.html", flags=feedback.my_flags(current_user))
+    return render_template("kb/feedback/my_flags.html", flags=feedback.my_flags(current_user))
 
 
 @bp.get("/kb/health")
@@ -137,7 +138,7 @@ def health():
     origins = ([evidence.flag_origin(f.id) for f in found["open_flags"]]
                + [evidence.votes_origin(row.article.id) for row in found["least_helpful"]]
                + [evidence.search_origin(row.query) for row in found["zero_searches"]])
-    return render_template("kb/health.html", today=date.today(), **found,
+    return render_template("kb/feedback/health.html", today=date.today(), **found,
                            improvements=improvement_service.open_for_origins(origins),
                            flag_origin=evidence.flag_origin, votes_origin=evidence.votes_origin,
                            search_origin=evidence.search_origin, may_confirm=service.may_confirm_review)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import case, func, insert, select, update
 
 from core.db import db, utcnow
-from kb.models import SearchLog
+from kb.search.models import SearchLog
 
 
 def record(text: str, filters: str, hits: int, millis: float, user, source: str = "page") -> int | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from whoosh import query as q
 
-from kb.search_text import HAS_CJK, RUNS, bigrams, cjk_words, english_term, normalise
+from kb.search.text import HAS_CJK, RUNS, bigrams, cjk_words, english_term, normalise
 
 MAX_QUERY_CHARS = 200
 FIELD_BOOSTS = {"title": 4.0, "tags": 2.0, "summary": 1.5, "body": 1.0}

@@ -7,8 +7,8 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from core.forms import options
-from kb.feedback import MAX_FLAG_COMMENT, MAX_NOTE, MAX_VOTE_COMMENT
-from kb.models import FLAG_REASONS
+from kb.feedback.service import MAX_FLAG_COMMENT, MAX_NOTE, MAX_VOTE_COMMENT
+from kb.feedback.models import FLAG_REASONS
 
 FLAG_REASON_LABELS = {"outdated": _l("Outdated"), "wrong": _l("Wrong"), "unclear": _l("Unclear"),
                       "missing_step": _l("A step is missing")}

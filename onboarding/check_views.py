@@ -4,11 +4,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.auth import require
+from accounts.auth import require
 from kb import queries
-from kb.onboarding import checks
-from kb.onboarding.check_forms import (BadAnswers, CheckEditForm, CheckTakeForm, choice_slots, parse_answers,
-                                       parse_draft)
+from onboarding import checks
+from onboarding.check_forms import BadAnswers, CheckEditForm, CheckTakeForm, choice_slots, parse_answers, parse_draft
 
 bp = Blueprint("checks", __name__)
 

@@ -2,8 +2,9 @@
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
-from core.auth import require
-from kb import categories, search, search_log, search_request
+from accounts.auth import require
+from kb import categories, search
+from kb.search import log as search_log, request as search_request
 
 bp = Blueprint("search", __name__)
 
@@ -15,7 +16,7 @@ def results():
     log_id = None
     if wanted.page == 1:  # turning pages is the same search, counted once
         log_id = search_log.record(found.text, wanted.filters.describe(), found.total, found.millis, current_user)
-    return render_template("kb/search.html", q=found.text, wanted=wanted, results=found,
+    return render_template("kb/search/results.html", q=found.text, wanted=wanted, results=found,
                            log_id=log_id, category_names=categories.names_by_id())
 
 
@@ -32,4 +33,4 @@ def suggest():
 def report():
     days = request.args.get("days", "30")
     days = int(days) if days.isascii() and days.isdigit() and 1 <= int(days) <= 3650 else 30
-    return render_template("kb/search_report.html", report=search_log.report(days), days=days)
+    return render_template("kb/search/report.html", report=search_log.report(days), days=days)

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from core import audit
 from core.db import db
 from kb.models import Article, Revision
-from kb.onboarding.models import Acknowledgement
-from kb.onboarding.paths import Refused
+from onboarding.models import Acknowledgement
+from onboarding.paths import Refused
 
 CONFIRMED, READ_AGAIN, UNREAD = "confirmed", "read_again", "unread"
 

@@ -5,7 +5,7 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from kb.onboarding.checks import MAX_CHOICES, MAX_QUESTIONS, Draft
+from onboarding.checks import MAX_CHOICES, MAX_QUESTIONS, Draft
 
 BLANK_SLOTS = 2  # empty questions the editor offers to fill in
 QUESTION_FIELD = re.compile(r"q([0-9]{1,2})-text")

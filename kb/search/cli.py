@@ -4,7 +4,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from kb import search_index
+from kb.search import index as search_index
 
 group = AppGroup("search", help="Build, update and check the search index (derived from the database).")
 

@@ -4,10 +4,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from core.auth import ROLES
+from accounts.auth import ROLES
 from core.forms import options
-from core.people_views import ROLE_LABELS
-from kb.onboarding.paths import PathDetails
+from accounts.people_views import ROLE_LABELS
+from onboarding.paths import PathDetails
 
 
 class PathForm(FlaskForm):

@@ -14,7 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit
 from core.db import db, utcnow
-from kb.models import FLAG_REASONS, REUSE_SOURCES, Article, Flag, Reuse, Revision, Vote
+from kb.feedback.models import FLAG_REASONS, REUSE_SOURCES, Flag, Reuse, Vote
+from kb.models import Article, Revision
 from kb.service import NotAllowed
 
 MAX_VOTE_COMMENT = 500

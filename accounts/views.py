@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from core import auth, people
+from accounts import auth, people
 from core.db import db
 from core.forms import options, password_rules
 
@@ -50,17 +50,17 @@ def safe_next(target: str | None) -> str:
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if not form.validate_on_submit():
-        return render_template("auth/login.html", form=form), 400 if form.errors else 200
+        return render_template("accounts/login.html", form=form), 400 if form.errors else 200
     username = form.username.data.strip()
     wait = auth.login_blocked_for(username, request.remote_addr)
     if wait:
         form.username.errors.append(_("Too many failed attempts. Try again in %(n)s minutes.", n=wait))
-        return render_template("auth/login.html", form=form), 429
+        return render_template("accounts/login.html", form=form), 429
     user = auth.find_user(username)
     if not auth.password_matches(user, form.password.data):
         auth.record_login_failure(username, request.remote_addr)
         form.password.errors.append(_("The user name or the password is wrong."))
-        return render_template("auth/login.html", form=form), 401
+        return render_template("accounts/login.html", form=form), 401
     auth.forget_login_failures(username)
     session.clear()
     login_user(user, remember=form.remember.data)
@@ -105,7 +105,7 @@ def change_password():
 
 
 def _password_page(form: PasswordForm, status: int):
-    return render_template("auth/password.html", form=form, min_length=people.MIN_PASSWORD_LENGTH), status
+    return render_template("accounts/password.html", form=form, min_length=people.MIN_PASSWORD_LENGTH), status
 
 
 @bp.post("/language")

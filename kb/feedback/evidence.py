@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from kb import feedback
-from kb.feedback_forms import FLAG_REASON_LABELS
-from kb.health import SEARCH_DAYS
-from kb.models import Article, Flag
+from kb.feedback import service as feedback
+from kb.feedback.forms import FLAG_REASON_LABELS
+from kb.feedback.health import SEARCH_DAYS
+from kb.models import Article
+from kb.feedback.models import Flag
 
 MAX_COMMENTS = 20  # unhelpful votes' comments quoted in the evidence
 

@@ -14,8 +14,8 @@ from markupsafe import Markup, escape
 from whoosh import highlight, query as q
 from whoosh.sorting import FieldFacet
 
-from kb import search_query
-from kb.search_index import search_index
+from kb.search import query as search_query
+from kb.search.index import search_index
 
 FACETS = ("type", "category", "language", "tag")
 SORTS = ("relevance", "date")

@@ -6,8 +6,9 @@ a password never reaches the audit trail, only the fact that it was set.
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from core import audit, auth
-from core.auth import User, UserRole
+from core import audit
+from accounts import auth
+from accounts.auth import User, UserRole
 from core.db import db
 
 MIN_PASSWORD_LENGTH = 10

@@ -9,8 +9,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Float, case, cast, func, or_, select
 
 from core.db import db
-from kb import search_log
-from kb.models import Article, Flag, Vote
+from kb.search import log as search_log
+from kb.models import Article
+from kb.feedback.models import Flag, Vote
 
 MIN_VOTES = 3
 UNUSED_DAYS = 90

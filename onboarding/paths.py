@@ -16,11 +16,11 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit
-from core.auth import ROLES, User, UserRole
+from accounts.auth import ROLES, User, UserRole
 from core.db import db
 from core.refused import Refused, refuse_if
 from kb import service as kb_service
-from kb.onboarding.models import Assignment, LearningPath, PathItem
+from onboarding.models import Assignment, LearningPath, PathItem
 
 MAX_ITEMS = 100
 MAX_PEOPLE = 500

@@ -7,14 +7,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.auth import require
+from accounts.auth import require
 from core.forms import valid_or_400
-from core.people_views import ROLE_LABELS
+from accounts.people_views import ROLE_LABELS
 from kb import queries
-from kb.onboarding import export, paths, progress, reading
-from kb.onboarding.forms import (AcknowledgeForm, AddItemForm, ArchiveForm, AssignForm, ButtonForm, MoveForm,
-                                 PathForm, VersionForm)
-from kb.onboarding.models import LearningPath
+from onboarding import export, paths, progress, reading
+from onboarding.forms import (AcknowledgeForm, AddItemForm, ArchiveForm, AssignForm, ButtonForm, MoveForm, PathForm, VersionForm)
+from onboarding.models import LearningPath
 
 bp = Blueprint("onboarding", __name__)
 bp.context_processor(lambda: {"role_labels": ROLE_LABELS})
