@@ -10,7 +10,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test bench install translations clean
+.PHONY: run test lint bench install translations lock clean
 
 run: install
 	$(BIN)/flask --app wsgi init --demo
@@ -23,7 +23,11 @@ test: install
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
 
 # Benchmarks (not part of `make test`; they read ../shared/corpus): search latency at 1x and 10x the
 # reference corpus; the search page and API, then five pages at 16 and 64 connections, with gunicorn on
@@ -42,12 +46,23 @@ bench: install
 
 install: $(STAMP) $(MO)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Servicebook needs Python 3.11 or newer; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
+
+# constraints.txt pins every installed package: refresh it from the newest releases pyproject.toml allows,
+# in a throw-away virtualenv, then run `make test` before committing it.
+lock:
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install --quiet --upgrade pip
+	build/lock-venv/bin/python -m pip install --quiet -e ".[test]"
+	{ sed -n '1,3p' constraints.txt; build/lock-venv/bin/python -m pip freeze --exclude-editable | grep -iv '^servicebook'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf build/lock-venv
 
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile -i $< -o $@

@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core import audit
 from core.db import Base, db, utcnow
+from core.errors import Invalid
 
 ROLES = ("staff", "editor", "publisher", "trainer", "quality_lead", "admin")
 
@@ -154,25 +155,25 @@ _DECOYS: dict[str, str] = {}
 USERNAME = re.compile(r"[A-Za-z0-9._-]{1,80}")
 
 
-class UnknownRole(ValueError):
+class UnknownRole(Invalid):
     pass
 
 
-class UserExists(ValueError):
+class UserExists(Invalid):
     pass
 
 
 def create_user(username: str, roles: list[str], password: str, display_name: str = "", actor=None) -> User:
     """A new active user; `actor` is who made them (None for a command or the demo)."""
     if not USERNAME.fullmatch(username):
-        raise ValueError("a user name is 1 to 80 letters, digits, '.', '_' or '-'")
+        raise Invalid("a user name is 1 to 80 letters, digits, '.', '_' or '-'", field="username")
     if not roles:
-        raise UnknownRole(f"give at least one role; choose from {', '.join(ROLES)}")
+        raise UnknownRole(f"give at least one role; choose from {', '.join(ROLES)}", field="roles")
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
-        raise UnknownRole(f"unknown role {', '.join(unknown)}; choose from {', '.join(ROLES)}")
+        raise UnknownRole(f"unknown role {', '.join(unknown)}; choose from {', '.join(ROLES)}", field="roles")
     if username_taken(username):
-        raise UserExists(f"a user named {username!r} exists already")
+        raise UserExists(f"a user named {username!r} exists already", field="username")
     user = User(username=username, display_name=display_name)
     user.set_password(password)
     user.role_rows = [UserRole(role=r) for r in dict.fromkeys(roles)]

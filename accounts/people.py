@@ -6,24 +6,14 @@ a password never reaches the audit trail, only the fact that it was set.
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from core import audit
 from accounts import auth
 from accounts.auth import User, UserRole
+from core import audit
 from core.db import db
+from core.errors import Invalid
 
 MIN_PASSWORD_LENGTH = 10
 
-
-class Refused(ValueError):
-    """A change the rules do not allow: `field` names the form field it is about, `message` says why."""
-
-    def __init__(self, field: str, message):
-        super().__init__(field, message)
-        self.field = field
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 def all_users() -> list[User]:
@@ -34,11 +24,11 @@ def check_new_password(password: str, username: str, current: str | None = None,
                        field: str = "new_password") -> None:
     """Refuse a password that is short, is the user name (in any case) or is the current one again."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Refused(field, _l("A password has at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+        raise Invalid(_l("A password has at least %(n)s characters.", n=MIN_PASSWORD_LENGTH), field=field)
     if password.casefold() == username.casefold():
-        raise Refused(field, _l("The password must not be the user name."))
+        raise Invalid(_l("The password must not be the user name."), field=field)
     if current is not None and password == current:
-        raise Refused(field, _l("The new password must differ from the current one."))
+        raise Invalid(_l("The new password must differ from the current one."), field=field)
 
 
 def change_own_password(user: User, current: str, new: str) -> None:
@@ -59,9 +49,9 @@ def set_password(user: User, new: str, actor: User | None) -> None:
 
 def add_user(actor: User, username: str, display_name: str, roles: list[str], password: str) -> User:
     if not roles:
-        raise Refused("roles", _l("Choose at least one role."))
+        raise Invalid(_l("Choose at least one role."), field="roles")
     if auth.username_taken(username):
-        raise Refused("username", _l("A user named %(name)s exists already.", name=username))
+        raise Invalid(_l("A user named %(name)s exists already.", name=username), field="username")
     check_new_password(password, username, field="password")
     return auth.create_user(username, roles, password, display_name, actor=actor)
 
@@ -75,14 +65,14 @@ def update_user(user: User, actor: User, display_name: str, roles: list[str], ac
     so the site always keeps the admin who is looking after it."""
     wanted = list(dict.fromkeys(roles))
     if not wanted:
-        raise Refused("roles", _l("Choose at least one role."))
+        raise Invalid(_l("Choose at least one role."), field="roles")
     unknown = [r for r in wanted if r not in auth.ROLES]
     if unknown:
         raise auth.UnknownRole(f"unknown role {', '.join(unknown)}")
     if user.id == actor.id and "admin" in user.roles and "admin" not in wanted:
-        raise Refused("roles", _l("You cannot remove your own admin role."))
+        raise Invalid(_l("You cannot remove your own admin role."), field="roles")
     if user.id == actor.id and not active:
-        raise Refused("active", _l("You cannot deactivate yourself."))
+        raise Invalid(_l("You cannot deactivate yourself."), field="active")
     before = _state(user)
     user.display_name = display_name
     user.active = active

@@ -9,13 +9,14 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from accounts import auth, people
 from accounts.auth import require
+from accounts.forms import password_rules
+from accounts.labels import ROLE_LABELS
 from core.db import db
-from core.forms import options, password_rules
+from core.errors import on_refusal
+from core.forms import options, show_refusal
 
 bp = Blueprint("people", __name__, url_prefix="/admin/users")
 
-ROLE_LABELS = {"staff": _l("Staff"), "editor": _l("Editor"), "publisher": _l("Publisher"),
-               "trainer": _l("Trainer"), "quality_lead": _l("Quality lead"), "admin": _l("Admin")}
 NEW_PASSWORD = {"autocomplete": "new-password"}
 
 
@@ -77,14 +78,11 @@ def users():
 def new_user():
     form = NewPersonForm()
     if form.validate_on_submit():
-        try:
-            made = people.add_user(current_user, form.username.data, form.display_name.data,
-                                   form.roles.data, form.password.data)
-        except people.Refused as problem:
-            form[problem.field].errors.append(problem.message)
-        else:
-            flash(_("User %(name)s added.", name=made.username), "success")
-            return redirect(url_for("people.users"))
+        on_refusal(lambda refusal: _form_page(form, None, refusal))
+        made = people.add_user(current_user, form.username.data, form.display_name.data,
+                               form.roles.data, form.password.data)
+        flash(_("User %(name)s added.", name=made.username), "success")
+        return redirect(url_for("people.users"))
     return _form_page(form, None)
 
 
@@ -94,18 +92,17 @@ def edit_user(user_id: int):
     person = db.session.get(auth.User, user_id) or abort(404)
     form = EditPersonForm(obj=person, roles=sorted(person.roles, key=auth.ROLES.index), username=person.username)
     if form.validate_on_submit():
-        try:
-            people.update_user(person, current_user, form.display_name.data, form.roles.data, form.active.data)
-            if form.new_password.data:
-                people.set_password(person, form.new_password.data, current_user)
-        except people.Refused as problem:
-            form[problem.field].errors.append(problem.message)
-        else:
-            flash(_("User %(name)s saved.", name=person.username), "success")
-            return redirect(url_for("people.users"))
+        on_refusal(lambda refusal: _form_page(form, person, refusal))
+        people.update_user(person, current_user, form.display_name.data, form.roles.data, form.active.data)
+        if form.new_password.data:
+            people.set_password(person, form.new_password.data, current_user)
+        flash(_("User %(name)s saved.", name=person.username), "success")
+        return redirect(url_for("people.users"))
     return _form_page(form, person)
 
 
-def _form_page(form: PersonForm, person: auth.User | None):
+def _form_page(form: PersonForm, person: auth.User | None, refusal=None):
+    if refusal:
+        show_refusal(form, refusal)
     return render_template("accounts/user_form.html", form=form, person=person,
                            min_length=people.MIN_PASSWORD_LENGTH), 400 if form.errors else 200

@@ -1,7 +1,18 @@
 """Log in, log out, change one's own password, choose a language."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, has_request_context, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,8 +21,10 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectField, Strin
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from accounts import auth, people
+from accounts.forms import password_rules
 from core.db import db
-from core.forms import options, password_rules
+from core.errors import on_refusal
+from core.forms import options, show_refusal
 
 bp = Blueprint("auth", __name__)
 
@@ -92,11 +105,8 @@ def change_password():
         auth.record_login_failure(current_user.username, request.remote_addr)
         form.current_password.errors.append(_("The current password is wrong."))
         return _password_page(form, 400)
-    try:
-        people.change_own_password(current_user, form.current_password.data, form.new_password.data)
-    except people.Refused as problem:
-        form[problem.field].errors.append(problem.message)
-        return _password_page(form, 400)
+    on_refusal(lambda refusal: _password_page(form, 400, refusal))
+    people.change_own_password(current_user, form.current_password.data, form.new_password.data)
     auth.forget_login_failures(current_user.username)
     keep_remembered = bool(request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")))
     login_user(current_user._get_current_object(), remember=keep_remembered)  # this browser stays in
@@ -104,7 +114,9 @@ def change_password():
     return redirect(url_for("kb.home"))
 
 
-def _password_page(form: PasswordForm, status: int):
+def _password_page(form: PasswordForm, status: int, refusal=None):
+    if refusal:
+        show_refusal(form, refusal)
     return render_template("accounts/password.html", form=form, min_length=people.MIN_PASSWORD_LENGTH), status
 
 
@@ -129,3 +141,12 @@ def pick_locale() -> str:
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def language_choice() -> dict:
+    """Every page's language switcher. formdata=None: never filled from (or made to parse) the request's own
+    form, so an error page for a POST, a 413 included, renders without reading the refused body again."""
+    form = LanguageForm(formdata=None, next=request.full_path.rstrip("?"))
+    form.language.choices = options(current_app.config["LANGUAGES"].items())
+    form.language.data = str(get_locale())
+    return {"language_form": form, "locale": str(get_locale())}

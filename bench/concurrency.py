@@ -58,15 +58,14 @@ def build(folder: Path, editors: int, leads: int) -> dict:
     """A fresh database: users, 5 published articles, one improvement on a metric; API tokens; indexed."""
     from sqlalchemy import select
 
-    from core import api
-    from accounts import auth
+    from accounts import auth, tokens
     from core.db import db
     from improvement import metrics
     from improvement import service as improvement_service
     from improvement.models import Metric
     from kb import categories
-    from kb.search import index as search_index
     from kb import service as kb_service
+    from kb.search import index as search_index
 
     app, url = bench_search.make_app(folder)
     with app.app_context():
@@ -90,12 +89,12 @@ def build(folder: Path, editors: int, leads: int) -> dict:
         improvement = improvement_service.create_improvement(improvement_service.ImprovementDetails(
             title="E-mail first replies are slow", source="kpi_breach", dimension="responsiveness",
             owner_id=lead.id, metric_id=metric.id, problem="Measured under concurrent load."), lead)
-        tokens = {name: api.issue_token(auth.find_user(name), "bench/concurrency.py")
+        bearer = {name: tokens.issue_token(auth.find_user(name), "bench/concurrency.py")
                   for name in names["quality_lead"]}
         db.session.commit()
         search_index.rebuild()
         site = {"url": url, "articles": [a.id for a in articles], "metric": metric.id,
-                "improvement": improvement.id, "users": names, "tokens": tokens}
+                "improvement": improvement.id, "users": names, "tokens": bearer}
         db.session.remove()
     return site
 
@@ -303,8 +302,8 @@ def verify(folder: Path, site: dict, record: Record) -> tuple[list[tuple[bool, s
 
     from core.db import db
     from improvement.models import Measurement
-    from kb.search import index as search_index
     from kb.models import Article, Revision
+    from kb.search import index as search_index
 
     checks = []
     app, _url = bench_search.make_app(folder)

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # before anything imports the standard library's `http`, which this file would shadow
 
 import argparse  # noqa: E402
+import http.client  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
@@ -38,7 +39,6 @@ import sqlite3  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import http.client  # noqa: E402
 from urllib.parse import quote, urlencode  # noqa: E402
 
 from bench import corpus  # noqa: E402
@@ -95,9 +95,9 @@ end
 
 def prepare(folder: Path, reuse: bool) -> dict:
     """The 1x database and index in `folder` (built, or reused), and an API token for the staff user."""
-    from bench import search as bench_search
-    from core import api
+    from accounts import tokens
     from accounts.auth import find_user
+    from bench import search as bench_search
     from core.db import db
 
     if reuse:
@@ -107,7 +107,7 @@ def prepare(folder: Path, reuse: bool) -> dict:
     app = built.pop("app")
     with app.app_context():
         bench_search.create_users(STAFF)
-        token = api.issue_token(find_user(STAFF), "bench/http.py")
+        token = tokens.issue_token(find_user(STAFF), "bench/http.py")
         db.session.commit()
         db.session.remove()
     return {"url": built["url"], "documents": built["documents"], "token": token,

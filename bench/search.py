@@ -104,8 +104,8 @@ def load(copies: int) -> dict:
 def build(folder: Path, copies: int) -> dict:
     """Database + index at `copies`x under `folder`, imported then rebuilt; returns the app and the figures."""
     from core.db import db
-    from kb.search import index as search_index
     from kb.models import Article
+    from kb.search import index as search_index
 
     app, url = make_app(folder)
     with app.app_context():
@@ -131,8 +131,8 @@ def build(folder: Path, copies: int) -> dict:
 def reopen(folder: Path) -> dict:
     """A database and index left by `--keep`: only the query rounds run again (no import, no rebuild)."""
     from core.db import db
-    from kb.search import index as search_index
     from kb.models import Article
+    from kb.search import index as search_index
 
     app, url = make_app(folder)
     with app.app_context():

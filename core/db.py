@@ -1,10 +1,10 @@
 """Engine, session and declarative base; one commit per request, rollback on error."""
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, make_response, render_template
 from flask.globals import _cv_app
-from sqlalchemy import create_engine, event, MetaData
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
@@ -30,7 +30,7 @@ def _app_context_id() -> int:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

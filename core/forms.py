@@ -3,9 +3,7 @@ from collections.abc import Iterable
 
 from flask import abort
 from flask_babel import gettext as _
-from wtforms import SelectChoice, ValidationError
-
-from accounts import people
+from wtforms import SelectChoice
 
 
 def options(pairs: Iterable[tuple]) -> list[SelectChoice]:
@@ -19,12 +17,17 @@ def valid_or_400(form) -> None:
         abort(400, description=_("The request was incomplete; reload the page and try again."))
 
 
-def password_rules(username_of, current_of=lambda form: None):
-    """Validator: the password rules of `people.check_new_password`, reported with the other form errors."""
-    def validate(form, field):
-        if field.data:
-            try:
-                people.check_new_password(field.data, username_of(form) or "", current_of(form))
-            except people.Refused as problem:
-                raise ValidationError(problem.message) from None
-    return validate
+def form_problem(form) -> str:
+    """What is wrong with a hidden-field form (a button), in one sentence."""
+    if "csrf_token" in form.errors:
+        return _("The request was incomplete; reload the page and try again.")
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+def show_refusal(form, refusal) -> None:
+    """A domain refusal (core.errors) beside the field it is about, or above the form."""
+    field = form._fields.get(refusal.field) if refusal.field else None
+    if field is not None:
+        field.errors = [*field.errors, *refusal.problems]
+    else:
+        form.form_errors.extend(refusal.problems)

@@ -33,3 +33,9 @@ def load() -> str:
     loaded = [improvements.load(), feedback.load(), onboarding.load(), checks.load()]
     db.session.commit()
     return f"Demo content loaded: {len(auth.ROLES)} users, {len(report.created)} articles. {' '.join(loaded)}"
+
+
+def init_app(app) -> None:
+    """`flask init --demo` loads the demo content (core's "demo-content" hook)."""
+    from core import hooks
+    hooks.register(app, "demo-content", load)

@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from accounts import auth
 from core.db import db, utcnow
-from kb.feedback import service as feedback
 from kb import service
+from kb.feedback import service as feedback
 from kb.models import Article
 from kb.search.models import SearchLog
 

@@ -10,9 +10,9 @@ from flask_login import current_user
 
 from core.api import api_error, api_require, json_body, register_json_errors
 from core.db import db
+from core.errors import on_refusal, refuse_if
 from improvement import metrics, results, service
 from improvement.models import PHASES, Improvement, Metric
-from core.refused import Refused
 
 bp = Blueprint("improvement_api", __name__, url_prefix="/api/v1")
 register_json_errors(bp)
@@ -93,12 +93,9 @@ def push_measurements(metric_id: int):
                                       item.get("note", ""), today=date.today())
         problems += [f"Measurement {n}: {p}" for p in found]
         readings += [reading] if reading else []
-    try:
-        if problems:
-            raise Refused(*problems)
-        added = metrics.add_readings(metric, readings, current_user, "api")
-    except Refused as refusal:
-        return _with_problems(refusal.problems)
+    on_refusal(lambda refusal: _with_problems(refusal.problems))
+    refuse_if(problems)
+    added = metrics.add_readings(metric, readings, current_user, "api")
     return jsonify({"metric": metric.id, "created": len(added)}), 201
 
 

@@ -9,13 +9,22 @@ from datetime import date
 from flask_babel import lazy_gettext as _
 from sqlalchemy import case, select
 
-from core import audit
 from accounts.auth import User
+from core import audit
 from core.db import db
-from improvement.models import (ACTION_KINDS, ACTION_STATUSES, CAUSE_CATEGORIES, OPEN_PHASES, UNFINISHED, Action,
-                                Improvement, RootCause, WhyStep)
+from core.errors import refuse_if
+from improvement.models import (
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    CAUSE_CATEGORIES,
+    OPEN_PHASES,
+    UNFINISHED,
+    Action,
+    Improvement,
+    RootCause,
+    WhyStep,
+)
 from improvement.phases import open_or_refuse
-from core.refused import refuse_if
 
 MAX_WHYS = 10
 

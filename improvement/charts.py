@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 from datetime import date
-from typing import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from improvement.effect import Effect, Point

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from accounts import auth
 from core.db import db
+from core.errors import Invalid
 from improvement import measurements_csv, metrics
 from improvement.models import Metric
-from core.refused import Refused
 
 group = AppGroup("improvement", help="The improvement register: import measurements.")
 
@@ -35,7 +35,7 @@ def import_measurements(file: Path, metric_name: str, username: str | None):
     try:
         readings = measurements_csv.parse(measurements_csv.decode(file.read_bytes()), metric, date.today())
         added = metrics.add_readings(metric, readings, actor, f"file {file.name}"[:80])
-    except Refused as refusal:
+    except Invalid as refusal:
         db.session.rollback()
         raise click.ClickException("Nothing was imported:\n  " + "\n  ".join(refusal.problems)) from None
     db.session.commit()

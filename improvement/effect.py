@@ -41,9 +41,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Sequence
 
 MIN_POINTS = 6
 CHARTS = ("xmr", "p", "run")

@@ -2,14 +2,23 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import (BooleanField, DateField, FloatField, HiddenField, SelectField, StringField, TextAreaField)
+from wtforms import BooleanField, DateField, FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from core.forms import options
 from improvement import labels
 from improvement.causes_and_actions import ActionDetails, CauseDetails, parse_whys
-from improvement.models import (ACTION_KINDS, ACTION_STATUSES, CAUSE_CATEGORIES, CHARTS, DECISIONS, DIMENSIONS,
-                                DIRECTIONS, SEVERITIES, SOURCES)
+from improvement.models import (
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    CAUSE_CATEGORIES,
+    CHARTS,
+    DECISIONS,
+    DIMENSIONS,
+    DIRECTIONS,
+    SEVERITIES,
+    SOURCES,
+)
 from improvement.service import ImprovementDetails
 
 NONE = 0  # the "—" choice of an optional select

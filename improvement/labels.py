@@ -1,9 +1,25 @@
-"""What users call the register's codes, in their language."""
+"""What users call the register's codes, in their language. A leaf: it imports nothing of ours."""
 from flask_babel import lazy_gettext as _l
 
-from improvement.phases import PHASE_LABELS
-from improvement.results import VERDICT_LABELS, VERDICT_MEANINGS
-
+PHASE_LABELS = {"plan": _l("Plan"), "do": _l("Do"), "check": _l("Check"), "act": _l("Act"), "closed": _l("Closed"),
+                "cancelled": _l("Cancelled")}
+VERDICT_LABELS = {
+    "effective": _l("Effective"),
+    "improved_target_not_met": _l("Improved, target not met"),
+    "no_signal": _l("No signal"),
+    "worse": _l("Worse"),
+    "not_enough_data": _l("Not enough data"),
+}
+VERDICT_MEANINGS = {
+    "effective": _l("The measurements after the change show a sustained signal in the good direction, "
+                   "and the target is met."),
+    "improved_target_not_met": _l("The measurements after the change show a sustained signal in the good "
+                                 "direction, but the result does not reach the target."),
+    "no_signal": _l("The measurements after the change do not differ from the baseline more than chance "
+                   "would explain; a moved average alone is not a change."),
+    "worse": _l("The measurements after the change show a sustained signal in the bad direction."),
+    "not_enough_data": _l("There are too few measurements on one side of the change to tell."),
+}
 SOURCE_LABELS = {"complaint": _l("Complaint"), "kpi_breach": _l("KPI breach"), "audit": _l("Audit"),
                  "staff_idea": _l("Staff idea"), "article_feedback": _l("Article feedback"),
                  "customer_feedback": _l("Customer feedback"), "search_gap": _l("Search that found nothing")}

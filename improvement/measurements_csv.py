@@ -10,9 +10,9 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _
 
+from core.errors import Invalid, refuse_if
 from improvement.metrics import Reading, read, with_line
 from improvement.models import Metric
-from core.refused import Refused, refuse_if
 
 COLUMNS = ("date", "value", "denominator", "note")
 REQUIRED = ("date", "value")
@@ -22,22 +22,22 @@ MAX_BYTES = 1024 * 1024
 
 def decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
-        raise Refused(_("The file is larger than %(n)s KB.", n=MAX_BYTES // 1024))
+        raise Invalid(_("The file is larger than %(n)s KB.", n=MAX_BYTES // 1024))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Refused(_("The file is not UTF-8 text; save it as CSV (UTF-8) and try again.")) from None
+        raise Invalid(_("The file is not UTF-8 text; save it as CSV (UTF-8) and try again.")) from None
 
 
 def parse(text: str, metric: Metric, today: date) -> list[Reading]:
-    """Every reading in `text`, or Refused listing every bad line."""
+    """Every reading in `text`, or Invalid listing every bad line."""
     try:  # newline="": rows may end in \n, \r\n or a lone \r (old Mac exports), as the csv module expects
         rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
                 if any(cell.strip() for cell in row)]
     except csv.Error as error:  # a cell longer than the csv module takes, a NUL...
-        raise Refused(_("The file is not CSV the import can read (%(reason)s).", reason=str(error))) from None
+        raise Invalid(_("The file is not CSV the import can read (%(reason)s).", reason=str(error))) from None
     if not rows:
-        raise Refused(_("The file has no measurements."))
+        raise Invalid(_("The file has no measurements."))
     columns = list(COLUMNS)
     first_line, first = rows[0]
     if first and first[0].strip().lower() == "date":
@@ -45,7 +45,7 @@ def parse(text: str, metric: Metric, today: date) -> list[Reading]:
         rows = rows[1:]
         _check_header(columns)
     if len(rows) > MAX_ROWS:
-        raise Refused(_("The file has %(n)s rows; at most %(limit)s at a time.", n=len(rows), limit=MAX_ROWS))
+        raise Invalid(_("The file has %(n)s rows; at most %(limit)s at a time.", n=len(rows), limit=MAX_ROWS))
     readings, problems = [], []
     for line, row in rows:
         if len(row) > len(columns):
@@ -60,7 +60,7 @@ def parse(text: str, metric: Metric, today: date) -> list[Reading]:
             readings.append(reading)
     refuse_if(problems)
     if not readings:
-        raise Refused(_("The file has no measurements."))
+        raise Invalid(_("The file has no measurements."))
     return readings
 
 

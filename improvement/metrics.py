@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from core import audit
 from core.db import db
+from core.errors import Invalid, refuse_if
 from improvement.effect import Point
 from improvement.models import CHARTS, DIRECTIONS, Measurement, Metric
-from core.refused import Refused, refuse_if
 
 # name, unit, direction, chart, proportion, scale, description
 STANDARD_METRICS = (
@@ -182,7 +182,7 @@ def with_line(line: int | None, problem) -> str:
 def add_readings(metric: Metric, readings: list[Reading], actor, source: str) -> list[Measurement]:
     """Store every reading, or none: a date the metric has already (or twice in the batch) refuses all."""
     if not readings:
-        raise Refused(_("There were no measurements to add."))
+        raise Invalid(_("There were no measurements to add."))
     taken = set(db.session.scalars(select(Measurement.taken_on).where(
         Measurement.metric_id == metric.id, Measurement.taken_on.in_([r.taken_on for r in readings]))))
     problems, seen = [], set()
@@ -199,7 +199,7 @@ def add_readings(metric: Metric, readings: list[Reading], actor, source: str) ->
         db.session.flush()
     except IntegrityError:  # another request stored one of these dates at this very moment
         db.session.rollback()
-        raise Refused(_("%(metric)s was given a measurement of one of these dates at the same moment; "
+        raise Invalid(_("%(metric)s was given a measurement of one of these dates at the same moment; "
                         "nothing was stored. Try again.", metric=metric.name)) from None
     audit.record(actor, "add_measurements", "metric", metric.id,
                  after={"source": source, "measurements": [r.as_record() for r in readings]})

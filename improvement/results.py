@@ -12,23 +12,6 @@ from improvement.models import Improvement, Metric
 
 WINDOW = timedelta(days=366)  # points farther than a year from the change are another story
 
-VERDICT_LABELS = {
-    "effective": _("Effective"),
-    "improved_target_not_met": _("Improved, target not met"),
-    "no_signal": _("No signal"),
-    "worse": _("Worse"),
-    "not_enough_data": _("Not enough data"),
-}
-VERDICT_MEANINGS = {
-    "effective": _("The measurements after the change show a sustained signal in the good direction, "
-                   "and the target is met."),
-    "improved_target_not_met": _("The measurements after the change show a sustained signal in the good "
-                                 "direction, but the result does not reach the target."),
-    "no_signal": _("The measurements after the change do not differ from the baseline more than chance "
-                   "would explain; a moved average alone is not a change."),
-    "worse": _("The measurements after the change show a sustained signal in the bad direction."),
-    "not_enough_data": _("There are too few measurements on one side of the change to tell."),
-}
 SIDE_LABELS = {"above": _("above"), "below": _("below")}
 
 

@@ -11,13 +11,13 @@ from datetime import date
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
-from core import audit
 from accounts.auth import User
+from core import audit
 from core.db import db, utcnow
+from core.errors import Invalid, refuse_if
 from improvement import labels, metrics, phases, results
 from improvement import timeline as improvement_timeline
 from improvement.models import DIMENSIONS, OPEN_PHASES, SEVERITIES, SOURCES, ArticleLink, Improvement, Metric
-from core.refused import Refused, refuse_if
 from kb import service as kb_service
 
 CAUSE_LABELS_EN = {"people": "People", "process": "Process", "policy": "Policy", "place": "Place",
@@ -161,10 +161,10 @@ def standardise(improvement: Improvement, actor):
     """A draft best-practice article pre-filled from the improvement, linked both ways (the link row is
     read from either side). Only at Act, and once."""
     if improvement.phase != "act":
-        raise Refused(_("An improvement is standardised at Act, once its effect is measured."))
+        raise Invalid(_("An improvement is standardised at Act, once its effect is measured."))
     existing = standard_article(improvement)
     if existing is not None:
-        raise Refused(_("This improvement is standardised already as %(title)s.", title=existing.title))
+        raise Invalid(_("This improvement is standardised already as %(title)s.", title=existing.title))
     article = kb_service.draft_best_practice(
         title=f"Best practice: {improvement.title}", summary=improvement.problem.strip().split("\n")[0],
         body=best_practice_body(improvement), author=actor, tags=["improvement", improvement.dimension])
@@ -187,7 +187,7 @@ def best_practice_body(improvement: Improvement) -> str:
     if effect is None or improvement.metric is None:
         lines.append("Not measured.")
     else:
-        lines.append(f"**{results.VERDICT_LABELS[effect.verdict]}** on {improvement.metric.name}, "
+        lines.append(f"**{labels.VERDICT_LABELS[effect.verdict]}** on {improvement.metric.name}, "
                      f"change on {improvement.change_date.isoformat()}.")
         lines += [""] + [f"- {sentence}" for sentence in results.explain(effect, improvement.metric)]
     lines += ["", f"*Standardised from improvement #{improvement.id}.*", ""]

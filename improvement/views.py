@@ -10,18 +10,28 @@ from sqlalchemy import select
 
 from accounts.auth import User, require
 from core.db import db, utcnow
+from core.errors import Invalid, on_refusal
 from core.forms import valid_or_400
+from improvement import causes_and_actions as work
 from improvement import dashboard as dashboard_queries
 from improvement import labels, metrics, phases, results, service
-from improvement import causes_and_actions as work
-from improvement.forms import (ActionForm, ButtonForm, CancelForm, CauseForm, DecisionForm, ImprovementForm,
-                               LinkArticleForm, MeasurementForm, PasteForm, PhaseForm, UploadForm)
+from improvement.forms import (
+    ActionForm,
+    ButtonForm,
+    CancelForm,
+    CauseForm,
+    DecisionForm,
+    ImprovementForm,
+    LinkArticleForm,
+    MeasurementForm,
+    PasteForm,
+    PhaseForm,
+    UploadForm,
+)
 from improvement.models import PHASES, Improvement
-from core.refused import Refused
 from kb import service as kb_service
 
 bp = Blueprint("improvement", __name__, url_prefix="/improvements")
-bp.record_once(lambda state: state.app.jinja_env.globals.update(labels.for_templates()))
 
 
 def improvement_or_404(improvement_id: int) -> Improvement:
@@ -37,7 +47,7 @@ def to_page(improvement: Improvement, anchor: str = ""):
     return redirect(url_for("improvement.page", improvement_id=improvement.id, _anchor=anchor or None), 303)
 
 
-def refused_flash(refusal: Refused) -> None:
+def refused_flash(refusal: Invalid) -> None:
     for problem in refusal.problems:
         flash(problem, "warning")
 
@@ -88,14 +98,19 @@ def new():
         form.owner_id.data = current_user.id
         form.follows_id.data = request.args.get("follows", 0, type=int)
     if form.validate_on_submit():
-        try:
-            created = service.create_improvement(form.details(), current_user, started_on=form.started_on.data)
-        except Refused as refusal:
-            form.form_errors.extend(refusal.problems)
-        else:
-            flash(_("Improvement opened in Plan. The checklist shows what the move to Do needs."), "success")
-            return to_page(created)
-    return render_template("improvement/edit.html", form=form, improvement=None), 400 if form.errors else 200
+        on_refusal(lambda refusal: _edit_page(form, None, refusal))
+        created = service.create_improvement(form.details(), current_user, started_on=form.started_on.data)
+        flash(_("Improvement opened in Plan. The checklist shows what the move to Do needs."), "success")
+        return to_page(created)
+    return _edit_page(form, None)
+
+
+def _edit_page(form, improvement: Improvement | None, refusal=None):
+    if refusal:
+        form.form_errors.extend(refusal.problems)
+        if improvement is not None:
+            form.base_version.data = str(improvement.version)  # as saved now: the next save is based on it
+    return render_template("improvement/edit.html", form=form, improvement=improvement), 400 if form.errors else 200
 
 
 @bp.get("/<int:improvement_id>")
@@ -115,16 +130,12 @@ def edit(improvement_id: int):
         form.follows_id.data = improvement.follows_id or 0
         form.base_version.data = str(improvement.version)
     if form.validate_on_submit():
-        try:
-            changed = service.update_improvement(improvement, form.details(), current_user,
-                                                 base_version=form.opened_at_version())
-        except Refused as refusal:
-            form.form_errors.extend(refusal.problems)
-            form.base_version.data = str(improvement.version)
-        else:
-            flash(_("Saved.") if changed else _("Nothing changed."), "success")
-            return to_page(improvement)
-    return render_template("improvement/edit.html", form=form, improvement=improvement), 400 if form.errors else 200
+        on_refusal(lambda refusal: _edit_page(form, improvement, refusal))
+        changed = service.update_improvement(improvement, form.details(), current_user,
+                                             base_version=form.opened_at_version())
+        flash(_("Saved.") if changed else _("Nothing changed."), "success")
+        return to_page(improvement)
+    return _edit_page(form, improvement)
 
 
 @bp.post("/<int:improvement_id>/phase")
@@ -133,19 +144,21 @@ def move(improvement_id: int):
     improvement = improvement_or_404(improvement_id)
     form = PhaseForm()
     valid_or_400(form)
-    try:
-        if form.direction.data == "forward":
-            phases.advance(improvement, current_user, date.today())
-        elif form.direction.data == "back":
-            phases.go_back(improvement, current_user, form.reason.data or "")
-        else:
-            abort(400, description=_("Unknown direction."))
-    except Refused as refusal:
-        flash(_("The improvement stays in %(phase)s:", phase=phases.PHASE_LABELS[improvement.phase]), "warning")
-        refused_flash(refusal)
-        return to_page(improvement, "gate")
-    flash(_("The improvement is now in %(phase)s.", phase=phases.PHASE_LABELS[improvement.phase]), "success")
+    if form.direction.data not in ("forward", "back"):
+        abort(400, description=_("Unknown direction."))
+    on_refusal(lambda refusal: _stays(improvement, refusal))
+    if form.direction.data == "forward":
+        phases.advance(improvement, current_user, date.today())
+    else:
+        phases.go_back(improvement, current_user, form.reason.data or "")
+    flash(_("The improvement is now in %(phase)s.", phase=labels.PHASE_LABELS[improvement.phase]), "success")
     return to_page(improvement)
+
+
+def _stays(improvement: Improvement, refusal):
+    flash(_("The improvement stays in %(phase)s:", phase=labels.PHASE_LABELS[improvement.phase]), "warning")
+    refused_flash(refusal)
+    return to_page(improvement, "gate")
 
 
 def submit_on_page(improvement: Improvement, form, form_name: str, section: str, act, done: str):
@@ -153,10 +166,8 @@ def submit_on_page(improvement: Improvement, form, form_name: str, section: str,
     form as it was sent and what went wrong."""
     if not form.validate_on_submit():
         return render_page(improvement, 400, **{form_name: form})
-    try:
-        act(form)
-    except Refused as refusal:
-        return render_page(improvement, 400, {section: refusal.problems}, **{form_name: form})
+    on_refusal(lambda refusal: render_page(improvement, 400, {section: refusal.problems}, **{form_name: form}))
+    act(form)
     flash(done, "success")
     return to_page(improvement, section)
 
@@ -187,11 +198,8 @@ def decide(improvement_id: int):
 def standardise(improvement_id: int):
     improvement = improvement_or_404(improvement_id)
     valid_or_400(ButtonForm())
-    try:
-        article = service.standardise(improvement, current_user)
-    except Refused as refusal:
-        refused_flash(refusal)
-        return to_page(improvement, "act")
+    on_refusal(lambda refusal: refused_flash(refusal) or to_page(improvement, "act"))
+    article = service.standardise(improvement, current_user)
     flash(_("Draft best practice %(title)s created and linked; an editor or publisher reviews and publishes it.",
             title=article.title), "success")
     return to_page(improvement, "act")
@@ -205,7 +213,7 @@ def link_article(improvement_id: int):
     def act(sent):
         article = kb_service.find_article(sent.article.data, current_user)
         if article is None:
-            raise Refused(_("There is no article %(reference)s that you may see.", reference=sent.article.data[:80]))
+            raise Invalid(_("There is no article %(reference)s that you may see.", reference=sent.article.data[:80]))
         service.link_article(improvement, article, current_user)
     return submit_on_page(improvement, LinkArticleForm(), "link_form", "links", act, _("Article linked."))
 

@@ -7,11 +7,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.auth import require
+from core.errors import Invalid, on_refusal, refuse_if
 from improvement import causes_and_actions as work
 from improvement import measurements_csv, metrics
-from improvement.forms import (ActionForm, ActionStatusForm, CauseForm, MeasurementForm, MetricForm, PasteForm,
-                               UploadForm)
-from core.refused import Refused
+from improvement.forms import (
+    ActionForm,
+    ActionStatusForm,
+    CauseForm,
+    MeasurementForm,
+    MetricForm,
+    PasteForm,
+    UploadForm,
+)
 from improvement.views import active_users, improvement_or_404, refused_flash, render_page, submit_on_page, to_page
 
 bp = Blueprint("improvement_work", __name__)
@@ -34,18 +41,18 @@ def edit_cause(improvement_id: int, cause_id: int):
     # what the cause has, the why-chain as the text the form edits (a field the request leaves out keeps it)
     form = CauseForm(data={"statement": cause.statement, "category": cause.category, "evidence": cause.evidence,
                            "verified": cause.verified, "whys": "\n".join(step.text for step in cause.whys)})
-    problems = []
     if form.validate_on_submit():
-        try:
-            work.update_cause(cause, form.details(), current_user)
-        except Refused as refusal:
-            problems = refusal.problems
-        else:
-            flash(_("Root cause saved."), "success")
-            return to_page(improvement, "causes")
+        on_refusal(lambda refusal: _cause_page(improvement, cause, form, refusal.problems))
+        work.update_cause(cause, form.details(), current_user)
+        flash(_("Root cause saved."), "success")
+        return to_page(improvement, "causes")
+    return _cause_page(improvement, cause, form)
+
+
+def _cause_page(improvement, cause, form: CauseForm, problems: list | None = None):
     status = 400 if form.errors or problems else 200
     return render_template("improvement/cause.html", improvement=improvement, cause=cause, form=form,
-                           problems=problems), status
+                           problems=problems or []), status
 
 
 @bp.post("/improvements/<int:improvement_id>/actions")
@@ -69,12 +76,9 @@ def action_status(action_id: int):
     if not form.validate_on_submit():
         flash(_("Choose a status; a done date looks like 2026-03-31."), "warning")
         return redirect(back, 303)
-    try:
-        work.set_status(action, form.status.data, current_user, date.today(), form.done_on.data,
-                        form.drop_reason.data or "")
-    except Refused as refusal:
-        refused_flash(refusal)
-        return redirect(back, 303)
+    on_refusal(lambda refusal: refused_flash(refusal) or redirect(back, 303))
+    work.set_status(action, form.status.data, current_user, date.today(), form.done_on.data,
+                    form.drop_reason.data or "")
     flash(_("Action updated."), "success")
     return redirect(back, 303)
 
@@ -88,7 +92,7 @@ def my_actions():
 
 def _metric_or_refuse(improvement):
     if improvement.metric is None:
-        raise Refused(_("Choose the improvement's primary metric first (Edit)."))
+        raise Invalid(_("Choose the improvement's primary metric first (Edit)."))
     return improvement.metric
 
 
@@ -102,19 +106,16 @@ def add_measurements(improvement_id: int):
     forms = {"paste_form" if pasted else "measurement_form": form}
     if not form.validate_on_submit():
         return render_page(improvement, 400, **forms)
-    try:
-        metric = _metric_or_refuse(improvement)
-        if pasted:
-            readings = measurements_csv.parse(form.rows.data, metric, date.today())
-        else:
-            reading, problems = metrics.read(metric, form.taken_on.data, form.value.data, form.denominator.data,
-                                             form.note.data, today=date.today())
-            if problems:
-                raise Refused(*problems)
-            readings = [reading]
-        added = metrics.add_readings(metric, readings, current_user, "paste" if pasted else "form")
-    except Refused as refusal:
-        return render_page(improvement, 400, {"measurements": refusal.problems}, **forms)
+    on_refusal(lambda refusal: render_page(improvement, 400, {"measurements": refusal.problems}, **forms))
+    metric = _metric_or_refuse(improvement)
+    if pasted:
+        readings = measurements_csv.parse(form.rows.data, metric, date.today())
+    else:
+        reading, problems = metrics.read(metric, form.taken_on.data, form.value.data, form.denominator.data,
+                                         form.note.data, today=date.today())
+        refuse_if(problems)
+        readings = [reading]
+    added = metrics.add_readings(metric, readings, current_user, "paste" if pasted else "form")
     flash(_("%(n)s measurements added.", n=len(added)), "success")
     return to_page(improvement, "measurements")
 
@@ -126,13 +127,11 @@ def upload_measurements(improvement_id: int):
     form = UploadForm()
     if not form.validate_on_submit():
         return render_page(improvement, 400, upload_form=form)
-    try:
-        metric = _metric_or_refuse(improvement)
-        data = form.file.data.stream.read(measurements_csv.MAX_BYTES + 1)
-        readings = measurements_csv.parse(measurements_csv.decode(data), metric, date.today())
-        added = metrics.add_readings(metric, readings, current_user, f"upload {form.file.data.filename}"[:80])
-    except Refused as refusal:
-        return render_page(improvement, 400, {"measurements": refusal.problems}, upload_form=form)
+    on_refusal(lambda refusal: render_page(improvement, 400, {"measurements": refusal.problems}, upload_form=form))
+    metric = _metric_or_refuse(improvement)
+    data = form.file.data.stream.read(measurements_csv.MAX_BYTES + 1)
+    readings = measurements_csv.parse(measurements_csv.decode(data), metric, date.today())
+    added = metrics.add_readings(metric, readings, current_user, f"upload {form.file.data.filename}"[:80])
     flash(_("%(n)s measurements imported.", n=len(added)), "success")
     return to_page(improvement, "measurements")
 
@@ -141,20 +140,20 @@ def upload_measurements(improvement_id: int):
 @require("read")
 def metric_catalogue():
     form = MetricForm()
-    problems = []
     if request.method == "POST":
         if not current_user.can("run_improvements"):
             abort(403)
         if form.validate_on_submit():
-            try:
-                scale = 1.0 if form.scale.data is None else form.scale.data  # 0 is refused, not taken as 1
-                metrics.add_metric(form.name.data, form.unit.data or "", form.direction.data, form.chart.data,
-                                   bool(form.proportion.data), scale, form.description.data or "", current_user)
-            except Refused as refusal:
-                problems = refusal.problems
-            else:
-                flash(_("Metric added to the catalogue."), "success")
-                return redirect(url_for("improvement_work.metric_catalogue"), 303)
+            on_refusal(lambda refusal: _catalogue_page(form, refusal.problems))
+            scale = 1.0 if form.scale.data is None else form.scale.data  # 0 is refused, not taken as 1
+            metrics.add_metric(form.name.data, form.unit.data or "", form.direction.data, form.chart.data,
+                               bool(form.proportion.data), scale, form.description.data or "", current_user)
+            flash(_("Metric added to the catalogue."), "success")
+            return redirect(url_for("improvement_work.metric_catalogue"), 303)
+    return _catalogue_page(form)
+
+
+def _catalogue_page(form: MetricForm, problems: list | None = None):
     status = 400 if form.errors or problems else 200
     return render_template("improvement/metrics.html", metrics=metrics.catalogue(), form=form,
-                           problems=problems), status
+                           problems=problems or []), status

@@ -7,9 +7,10 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from core.api import api_error, api_require, json_body, register_json_errors
-from kb.feedback import service as feedback
 from kb import queries
-from kb.search import log as search_log, request as search_request
+from kb.feedback import service as feedback
+from kb.search import log as search_log
+from kb.search import request as search_request
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api/v1")
 register_json_errors(bp)

@@ -3,6 +3,7 @@ from sqlalchemy import select
 
 from core import audit
 from core.db import db
+from core.errors import Invalid
 from kb.models import Category
 
 
@@ -25,9 +26,9 @@ def child_named(parent: Category | None, name: str) -> Category | None:
 def create_category(name: str, parent: Category | None, actor) -> Category:
     name = name.strip()
     if not name or "/" in name or len(name) > 80:
-        raise ValueError("A category name is 1 to 80 characters without '/'.")
+        raise Invalid("A category name is 1 to 80 characters without '/'.", field="name")
     if child_named(parent, name):
-        raise ValueError(f"There is already a category {name!r} there.")
+        raise Invalid(f"There is already a category {name!r} there.", field="name")
     category = Category(name=name, parent=parent)
     db.session.add(category)
     db.session.flush()
@@ -50,7 +51,7 @@ def ensure_path(path: str, actor) -> Category:
     for name in split_path(path):
         parent = child_named(parent, name) or create_category(name, parent, actor)
     if parent is None:
-        raise ValueError("The category is empty.")
+        raise Invalid("The category is empty.", field="name")
     return parent
 
 

@@ -4,14 +4,22 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from core.forms import options
 from kb import service
 from kb.labels import AUDIENCE_LABELS, LANGUAGE_LABELS, TYPE_LABELS
 from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES
-
 
 KCS_TEMPLATE = "## Issue\n\n\n## Environment\n\n\n## Resolution\n\n\n## Cause\n\n"
 

@@ -1,7 +1,7 @@
 """Knowledge-base records: Article, Revision, Category, Tag."""
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, ForeignKey, false, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.auth import User

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit
 from core.db import db, utcnow
+from core.errors import Conflict, NotAllowed, NotFound
 from core.markdown import render
 from kb import queries
 from kb.feedback import view_counts
@@ -25,7 +26,7 @@ MAX_TAGS = 20
 MAX_TAG_CHARS = 40
 
 
-class EditConflict(Exception):
+class EditConflict(Conflict):
     """The edit was based on an older version than the one now saved."""
 
     def __init__(self, article_id: int):
@@ -33,15 +34,11 @@ class EditConflict(Exception):
         self.article_id = article_id
 
 
-class NotAllowed(Exception):
-    """The user may not do this to this article."""
-
-
-class SaveCollision(Exception):
+class SaveCollision(Conflict):
     """Another request created the same address (slug) or tag at the same moment; saving again works."""
 
 
-class NoSuchTransition(Exception):
+class NoSuchTransition(Conflict):
     """The article's state does not allow this step (draft articles cannot be archived...)."""
 
 
@@ -206,7 +203,7 @@ def revise_article(article: Article, base_version: int, content: ArticleContent,
 def restore_revision(article: Article, number: int, base_version: int, author) -> Revision:
     old = queries.revision(article, number)
     if old is None:
-        raise LookupError(f"article {article.id} has no revision {number}")
+        raise NotFound(f"article {article.id} has no revision {number}")
     content = ArticleContent.of(article)
     content.title, content.summary, content.body = old.title, old.summary, old.body
     revision = revise_article(article, base_version, content, author, f"Restored revision {number}")

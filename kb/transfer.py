@@ -10,9 +10,10 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
-from core import audit
 from accounts.auth import find_user
+from core import audit
 from core.db import db
+from core.errors import Invalid
 from kb import categories, service
 from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES, STATES, Article
 
@@ -139,7 +140,7 @@ def import_folder(folder: Path, actor, max_body_chars: int) -> ImportReport:
     for item in items:
         try:
             content = _content(item, actor)
-        except ValueError as error:  # a category path the tree refuses
+        except Invalid as error:  # a category path the tree refuses
             problems.append(f"{item.name}.md: {error}")
             continue
         problems += [f"{item.name}.md: {p}" for p in service.problems(content, max_body_chars)]

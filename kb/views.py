@@ -7,23 +7,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core import audit
 from accounts.auth import User, require
+from core import audit
 from core.db import db
-from core.forms import valid_or_400
+from core.errors import NotAllowed, on_refusal
+from core.forms import show_refusal, valid_or_400
 from core.markdown import render
-from improvement import service as improvement_service
 from kb import categories, queries, service
-from kb.feedback import service as feedback
-from kb.search import log as search_log
-from onboarding import reading
 from kb.diff import line_diff
-from kb.labels import STATE_LABELS, for_templates
-from kb.forms import KCS_TEMPLATE, ArticleForm, kcs_template, CategoryForm, StateForm, VersionForm
+from kb.feedback import service as feedback
+from kb.forms import KCS_TEMPLATE, ArticleForm, CategoryForm, StateForm, VersionForm, kcs_template
+from kb.labels import STATE_LABELS
 from kb.models import Article, Category
+from kb.search import log as search_log
 
 bp = Blueprint("kb", __name__)
-bp.record_once(lambda state: state.app.jinja_env.globals.update(for_templates()))
 
 
 def _article_or_404(article_id: int) -> Article:
@@ -65,13 +63,16 @@ def manage_categories():
     form = CategoryForm(categories=categories.all_categories())
     if form.validate_on_submit():
         parent = db.session.get(Category, form.parent_id.data) if form.parent_id.data else None
-        try:
-            created = categories.create_category(form.name.data, parent, current_user)
-        except ValueError as problem:
-            form.name.errors.append(str(problem))
-        else:
-            flash(_("Category %(path)s created.", path=created.path), "success")
-            return redirect(url_for("kb.manage_categories"))
+        on_refusal(lambda refusal: _categories_page(form, refusal))
+        created = categories.create_category(form.name.data, parent, current_user)
+        flash(_("Category %(path)s created.", path=created.path), "success")
+        return redirect(url_for("kb.manage_categories"))
+    return _categories_page(form)
+
+
+def _categories_page(form: CategoryForm, refusal=None):
+    if refusal:
+        show_refusal(form, refusal)
     status = 400 if form.errors else 200
     return render_template("kb/categories.html", form=form, tree=categories.roots()), status
 
@@ -84,10 +85,8 @@ def article(article_id: int, slug: str | None = None):
         service.record_view(found)
     if re.fullmatch(r"[0-9]{1,9}", request.args.get("from_search", "")):
         search_log.record_click(int(request.args["from_search"]), found.id, current_user)
-    linked = improvement_service.improvements_for_article(found.id) if current_user.is_authenticated else []
     return render_template("kb/article.html", article=found, actions=service.actions_for(found, current_user),
-                           improvements=linked, feedback=feedback.panel(found, current_user),
-                           reading=reading.status(found, current_user),
+                           feedback=feedback.panel(found, current_user),
                            state_form=StateForm(base_version=found.version), today=date.today(),
                            may_confirm_review=service.may_confirm_review(found, current_user))
 
@@ -104,10 +103,8 @@ def new_article():
             form.title.data = " ".join(request.args["issue"].split())[:200]
             form.body.data = kcs_template(issue=form.title.data)
     if form.validate_on_submit() and form.save.data:
-        try:
-            created = service.create_article(form.content(), current_user, form.note.data or "")
-        except service.SaveCollision:
-            return _collision_page(form, None)
+        on_refusal(lambda refusal: _collision_page(form, None), service.SaveCollision)
+        created = service.create_article(form.content(), current_user, form.note.data or "")
         flash(_("Draft saved."), "success")
         return redirect(url_for("kb.article", article_id=created.id, slug=created.slug))
     return _editor_page(form, None)
@@ -126,13 +123,10 @@ def edit_article(article_id: int):
         if form.version() is None:
             form.base_version.errors = [_("The form lost its version; reload the article.")]
             return _editor_page(form, found)
-        try:
-            revised = service.revise_article(found, form.version(), form.content(), current_user,
-                                             form.note.data or "", major=form.major.data)
-        except service.EditConflict:
-            return _conflict_page(article_id, form)
-        except service.SaveCollision:
-            return _collision_page(form, db.session.get(Article, article_id))
+        on_refusal(lambda refusal: _conflict_page(article_id, form), service.EditConflict)
+        on_refusal(lambda refusal: _collision_page(form, db.session.get(Article, article_id)), service.SaveCollision)
+        revised = service.revise_article(found, form.version(), form.content(), current_user,
+                                         form.note.data or "", major=form.major.data)
         flash(_("Saved as revision %(n)s.", n=revised.number) if revised else _("Nothing changed."), "success")
         return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
     return _editor_page(form, found)
@@ -174,14 +168,8 @@ def change_state(article_id: int):
     valid_or_400(form)
     if form.action.data not in service.ACTIONS:
         abort(400, description=_("Unknown action."))
-    try:
-        service.change_state(found, form.action.data, form.base_version.data, current_user)
-    except service.NotAllowed as refusal:
-        abort(403, description=str(refusal))
-    except service.NoSuchTransition as refusal:
-        abort(409, description=str(refusal))
-    except service.EditConflict:
-        return _changed_meanwhile(article_id)
+    on_refusal(lambda refusal: _changed_meanwhile(article_id), service.EditConflict)
+    service.change_state(found, form.action.data, form.base_version.data, current_user)
     flash(_("The article is now: %(state)s.", state=STATE_LABELS[found.state]), "success")
     return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
 
@@ -192,12 +180,8 @@ def confirm_reviewed(article_id: int):
     found = _article_or_404(article_id)
     form = VersionForm()
     valid_or_400(form)
-    try:
-        next_review = service.confirm_reviewed(found, form.base_version.data, current_user, date.today())
-    except service.NotAllowed as refusal:
-        abort(403, description=str(refusal))
-    except service.EditConflict:
-        return _changed_meanwhile(article_id)
+    on_refusal(lambda refusal: _changed_meanwhile(article_id), service.EditConflict)
+    next_review = service.confirm_reviewed(found, form.base_version.data, current_user, date.today())
     flash(_("Review confirmed; the next review is due by %(date)s.", date=next_review.isoformat()), "success")
     if request.form.get("back") == "review":
         return redirect(url_for("kb.review"))
@@ -232,18 +216,18 @@ def restore(article_id: int, number: int):
     found = _editable_or_404(article_id)
     form = VersionForm()
     valid_or_400(form)
-    try:
-        restored = service.restore_revision(found, number, form.base_version.data, current_user)
-    except LookupError:
-        abort(404)
-    except service.NotAllowed as refusal:
-        flash(str(refusal), "warning")
-        return redirect(url_for("kb.history", article_id=article_id))
-    except service.EditConflict:
-        flash(_("The article changed while you were looking at it; check the history and try again."), "warning")
-        return redirect(url_for("kb.history", article_id=article_id))
+    on_refusal(lambda refusal: _back_to_history(article_id, str(refusal)), NotAllowed)
+    on_refusal(lambda refusal: _back_to_history(article_id, _("The article changed while you were looking at it; "
+                                                               "check the history and try again.")),
+               service.EditConflict)
+    restored = service.restore_revision(found, number, form.base_version.data, current_user)
     flash(_("Revision %(old)s restored as revision %(new)s.", old=number, new=restored.number), "success")
     return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
+
+
+def _back_to_history(article_id: int, message: str):
+    flash(message, "warning")
+    return redirect(url_for("kb.history", article_id=article_id))
 
 
 @bp.get("/kb/review")

@@ -2,16 +2,16 @@
 from alembic import context
 from sqlalchemy import event
 
-from core import config as settings
-from core.db import Base, make_engine
-import core.audit  # noqa: F401  (models register on Base.metadata)
-import core.api  # noqa: F401
 import accounts.auth  # noqa: F401
-import kb.search.models  # noqa: F401
+import accounts.tokens  # noqa: F401
+import core.audit  # noqa: F401  (models register on Base.metadata)
+import improvement.models  # noqa: F401
 import kb.feedback.models  # noqa: F401
 import kb.models  # noqa: F401
-import improvement.models  # noqa: F401
+import kb.search.models  # noqa: F401
 import onboarding.models  # noqa: F401
+from core import config as settings
+from core.db import Base, make_engine
 
 url = context.config.get_main_option("sqlalchemy.url") or settings.load()["DATABASE_URL"]
 target_metadata = Base.metadata

@@ -2,9 +2,11 @@
 posted data here; the FlaskForms carry the CSRF token (and the editor's bookkeeping)."""
 import re
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
+from core.errors import Invalid
 from onboarding.checks import MAX_CHOICES, MAX_QUESTIONS, Draft
 
 BLANK_SLOTS = 2  # empty questions the editor offers to fill in
@@ -13,7 +15,7 @@ CHOICE_FIELD = re.compile(r"q([0-9]{1,2})-c([0-9]{1,2})(-correct)?")
 ANSWER_FIELD = re.compile(r"answer-([0-9]{1,9})")
 
 
-class BadAnswers(ValueError):
+class BadAnswers(Invalid):
     """The posted answers are not numbers of choices: not sent by our page."""
 
 
@@ -71,10 +73,10 @@ def parse_answers(formdata) -> dict[int, set[int]]:
         field = ANSWER_FIELD.fullmatch(name)
         if field is None:
             if name.startswith("answer-"):
-                raise BadAnswers(name)
+                raise BadAnswers(_("The answers sent are not choices of this check; nothing was recorded."))
             continue
         values = formdata.getlist(name)
         if not all(v.isascii() and v.isdigit() and len(v) <= 9 for v in values):
-            raise BadAnswers(name)
+            raise BadAnswers(_("The answers sent are not choices of this check; nothing was recorded."))
         answers[int(field[1])] = {int(v) for v in values}
     return answers

@@ -5,9 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.auth import require
+from core.errors import on_refusal
 from kb import queries
 from onboarding import checks
-from onboarding.check_forms import BadAnswers, CheckEditForm, CheckTakeForm, choice_slots, parse_answers, parse_draft
+from onboarding.check_forms import CheckEditForm, CheckTakeForm, choice_slots, parse_answers, parse_draft
 
 bp = Blueprint("checks", __name__)
 
@@ -34,26 +35,24 @@ def take(article_id: int):
     if not questions:
         abort(404, description=_("This article has no knowledge check."))
     form = CheckTakeForm()
-    answers, problems = {}, []
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400, description=_("The request was incomplete; reload the page and try again."))
-        try:
-            answers = parse_answers(request.form)
-        except BadAnswers:
-            abort(400, description=_("The answers sent are not choices of this check; nothing was recorded."))
-        try:
-            result = checks.grade(article, current_user, answers, seen=form.check.data or "")
-        except checks.Refused as refusal:
-            problems = refusal.problems
-            if isinstance(refusal, checks.AnswersChanged):
-                answers = {}  # ticks given to other questions must not show on these
-        else:
-            _flash_result(result)
-            return redirect(url_for("checks.take", article_id=article.id), 303)
+        answers = parse_answers(request.form)  # forged choices: a 400 (onboarding.check_forms.BadAnswers)
+        # ticks given to other questions must not show on these
+        on_refusal(lambda refusal: _check_page(article, form, {} if isinstance(refusal, checks.AnswersChanged)
+                                               else answers, refusal.problems))
+        result = checks.grade(article, current_user, answers, seen=form.check.data or "")
+        _flash_result(result)
+        return redirect(url_for("checks.take", article_id=article.id), 303)
+    return _check_page(article, form)
+
+
+def _check_page(article, form: CheckTakeForm, answers: dict | None = None, problems: list | None = None):
+    questions = checks.questions_for(article.id)
     form.check.data = checks.fingerprint(questions)
     return render_template("onboarding/check.html", article=article, questions=questions, form=form,
-                           answers=answers, problems=problems,
+                           answers=answers or {}, problems=problems or [],
                            summary=checks.summary(article.id, current_user)), 400 if problems else 200
 
 
@@ -81,17 +80,22 @@ def edit(article_id: int):
             abort(400, description=_("The request was incomplete; reload the page and try again."))
         draft = parse_draft(request.form)
         if "more" not in request.form:
-            try:
-                changed = checks.save_check(article, draft, current_user, base=form.base.data or "")
-            except checks.CheckChanged as refusal:
-                problems, form.base.data = refusal.problems, checks.fingerprint(checks.questions_for(article.id))
-            except checks.Refused as refusal:
-                problems = refusal.problems
-            else:
-                flash(_("Nothing changed.") if changed is None else
-                      _("Knowledge check saved: %(n)s questions.", n=len(changed)) if changed else
-                      _("Knowledge check removed."), "success")
-                return _back(article)
+            on_refusal(lambda refusal: _edit_page(article, form, draft, refusal.problems))
+            on_refusal(lambda refusal: _edit_page(article, form, draft, refusal.problems, rebase=True),
+                       checks.CheckChanged)  # registered last, so it is tried first
+            changed = checks.save_check(article, draft, current_user, base=form.base.data or "")
+            flash(_("Nothing changed.") if changed is None else
+                  _("Knowledge check saved: %(n)s questions.", n=len(changed)) if changed else
+                  _("Knowledge check removed."), "success")
+            return _back(article)
+    return _edit_page(article, form, draft, problems)
+
+
+def _edit_page(article, form: CheckEditForm, draft, problems: list, rebase: bool = False):
+    """The check editor with what the trainer typed; `rebase`: the check was saved meanwhile, so the next
+    save is based on the saved one."""
+    if rebase:
+        form.base.data = checks.fingerprint(checks.questions_for(article.id))
     blank = form.blank_slots(len(draft), more="more" in request.form)
     form.blank.data = str(blank)
     slots = [(text, choice_slots(choices)) for text, choices in draft] + [("", choice_slots([]))] * blank

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import audit
 from core.db import db
-from core.refused import Refused
+from core.errors import Invalid
 from onboarding.models import CheckAttempt, CheckChoice, CheckQuestion
 
 MAX_QUESTIONS = 10
@@ -26,11 +26,11 @@ MAX_CHOICE_CHARS = 300
 Draft = list[tuple[str, list[tuple[str, bool]]]]
 
 
-class CheckChanged(Refused):
+class CheckChanged(Invalid):
     """The check was saved by someone else since the editor opened it."""
 
 
-class AnswersChanged(Refused):
+class AnswersChanged(Invalid):
     """The answers are not to the check as it is now: it changed since they were given, or they are forged."""
 
 
@@ -132,7 +132,7 @@ def save_check(article, questions: Draft, user, base: str | None = None) -> list
                for text, choices in questions]
     found = problems(cleaned)
     if found:
-        raise Refused(*found)
+        raise Invalid(*found)
     old = questions_for(article.id)
     if base is not None and base != fingerprint(old):
         raise CheckChanged(_("Someone else saved this check while you were editing it. Your questions are "
@@ -193,12 +193,12 @@ def grade(article, user, answers: dict[int, set[int]], seen: str | None = None) 
     `seen` is the fingerprint of the check the answers were given to, when known."""
     questions = questions_for(article.id)
     if not questions:
-        raise Refused(_("This article has no knowledge check."))
+        raise Invalid(_("This article has no knowledge check."))
     if (seen is not None and seen != fingerprint(questions)) or not belong(questions, answers):
         raise AnswersChanged(CHANGED)
     found = answer_problems(questions, answers)
     if found:
-        raise Refused(*found)
+        raise Invalid(*found)
     wrong = [(n, q.text) for n, q in enumerate(questions, start=1)
              if answers[q.id] != {c.id for c in q.choices if c.correct}]
     result = CheckResult(correct=len(questions) - len(wrong), total=len(questions), passed=not wrong, wrong=wrong)

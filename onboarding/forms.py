@@ -5,8 +5,8 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, StringFie
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from accounts.auth import ROLES
+from accounts.labels import ROLE_LABELS
 from core.forms import options
-from accounts.people_views import ROLE_LABELS
 from onboarding.paths import PathDetails
 
 

@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit
 from accounts.auth import ROLES, User, UserRole
+from core import audit
 from core.db import db
-from core.refused import Refused, refuse_if
+from core.errors import Conflict, Invalid, refuse_if
 from kb import service as kb_service
 from onboarding.models import Assignment, LearningPath, PathItem
 
@@ -26,7 +26,7 @@ MAX_ITEMS = 100
 MAX_PEOPLE = 500
 
 
-class PathChanged(Exception):
+class PathChanged(Conflict):
     """The path was changed by someone else since the page that sent this change was shown."""
 
 
@@ -127,18 +127,18 @@ def add_item(path: LearningPath, base_version: int, reference: str, user) -> Pat
     """Add the published article `reference` names (its number, a link to it or its address) at the end."""
     reference = (reference or "").strip()
     if not reference:
-        raise Refused(_("Give the article's number, link or address."))
+        raise Invalid(_("Give the article's number, link or address."))
     article = kb_service.find_article(reference, user)
     if article is None:
-        raise Refused(_("No published article is found for %(reference)s; give its number, link or address.",
+        raise Invalid(_("No published article is found for %(reference)s; give its number, link or address.",
                         reference=repr(reference[:200])))
     if article.state != "published":
-        raise Refused(_("%(title)s is not published; only published articles go into a learning path.",
+        raise Invalid(_("%(title)s is not published; only published articles go into a learning path.",
                         title=article.title))
     if any(item.article_id == article.id for item in path.items):
-        raise Refused(_("%(title)s is in this path already.", title=article.title))
+        raise Invalid(_("%(title)s is in this path already.", title=article.title))
     if len(path.items) >= MAX_ITEMS:
-        raise Refused(_("A path has at most %(n)s articles.", n=MAX_ITEMS))
+        raise Invalid(_("A path has at most %(n)s articles.", n=MAX_ITEMS))
     with _changing(path, base_version):
         item = PathItem(article=article, position=len(path.items) + 1)
         path.items.append(item)
@@ -149,7 +149,7 @@ def add_item(path: LearningPath, base_version: int, reference: str, user) -> Pat
 def _item(path: LearningPath, item_id: int) -> PathItem:
     found = next((item for item in path.items if item.id == item_id), None)
     if found is None:
-        raise Refused(_("That article is not in this path (any more)."))
+        raise Invalid(_("That article is not in this path (any more)."))
     return found
 
 
@@ -159,9 +159,9 @@ def move_item(path: LearningPath, base_version: int, item_id: int, direction: st
     index = items.index(_item(path, item_id))
     other = index - 1 if direction == "up" else index + 1 if direction == "down" else None
     if other is None:
-        raise Refused(_("Unknown direction."))
+        raise Invalid(_("Unknown direction."))
     if not 0 <= other < len(items):
-        raise Refused(_("The article is at that end of the path already."))
+        raise Invalid(_("The article is at that end of the path already."))
     with _changing(path, base_version):
         items[index], items[other] = items[other], items[index]
         _renumber(items)
@@ -199,10 +199,10 @@ def parse_usernames(text: str) -> list[str]:
 
 
 def people_for(usernames: list[str], role: str | None) -> list[User]:
-    """The active people named, and every active person holding `role`; Refused naming every unknown one."""
+    """The active people named, and every active person holding `role`; Invalid naming every unknown one."""
     found = []
     if len(usernames) > MAX_PEOPLE:
-        raise Refused(_("At most %(n)s people at a time.", n=MAX_PEOPLE))
+        raise Invalid(_("At most %(n)s people at a time.", n=MAX_PEOPLE))
     if usernames:
         known = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(usernames)))}
         unknown = [name for name in usernames if name not in known]
@@ -213,14 +213,14 @@ def people_for(usernames: list[str], role: str | None) -> list[User]:
         found = [known[name] for name in usernames]
     if role:
         if role not in ROLES:
-            raise Refused(_("Unknown role %(role)s.", role=repr(role[:20])))
+            raise Invalid(_("Unknown role %(role)s.", role=repr(role[:20])))
         holders = list(db.session.scalars(select(User).join(UserRole).where(
             UserRole.role == role, User.active.is_(True)).order_by(User.username)))
         if not holders:
-            raise Refused(_("No active user has the role %(role)s.", role=role))
+            raise Invalid(_("No active user has the role %(role)s.", role=role))
         found += [u for u in holders if u not in found]
     if not found:
-        raise Refused(_("Name the people (their user names) or choose a role."))
+        raise Invalid(_("Name the people (their user names) or choose a role."))
     return found
 
 
@@ -228,9 +228,9 @@ def assign(path: LearningPath, people: list[User], due_on: date | None, user, to
     """Give the path to everyone in `people`, due by `due_on`. Someone who has it already keeps their one
     assignment, with its due date changed to `due_on`. All or nothing."""
     if due_on is None:
-        raise Refused(_("Give the due date as 2026-03-31."))
+        raise Invalid(_("Give the due date as 2026-03-31."))
     if due_on < today:
-        raise Refused(_("The due date %(date)s is in the past.", date=due_on.isoformat()))
+        raise Invalid(_("The due date %(date)s is in the past.", date=due_on.isoformat()))
     existing = {a.user_id: a for a in db.session.scalars(select(Assignment).where(
         Assignment.path_id == path.id, Assignment.user_id.in_([p.id for p in people])))}
     result = Assigned()
@@ -249,7 +249,7 @@ def assign(path: LearningPath, people: list[User], due_on: date | None, user, to
         db.session.flush()
     except IntegrityError:  # the same person was given this path by another request at this very moment
         db.session.rollback()
-        raise Refused(_("Someone assigned this path at the same moment; nothing was assigned. Try again.")) from None
+        raise Invalid(_("Someone assigned this path at the same moment; nothing was assigned. Try again.")) from None
     audit.record(user, "assign", "learning_path", path.id, after={
         "due_on": due_on.isoformat(), "added": [p.username for p in result.added],
         "moved": [p.username for p, _before in result.moved]})
@@ -260,7 +260,7 @@ def unassign(path: LearningPath, assignment_id: int, user) -> User:
     found = db.session.scalar(select(Assignment).where(Assignment.id == assignment_id,
                                                        Assignment.path_id == path.id))
     if found is None:
-        raise Refused(_("That person does not have this path (any more)."))
+        raise Invalid(_("That person does not have this path (any more)."))
     person = found.user
     db.session.delete(found)
     db.session.flush()

@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from core import audit
 from core.db import db
+from core.errors import Invalid
 from kb.models import Article, Revision
 from onboarding.models import Acknowledgement
-from onboarding.paths import Refused
 
 CONFIRMED, READ_AGAIN, UNREAD = "confirmed", "read_again", "unread"
 
@@ -85,12 +85,12 @@ def _acknowledged(user, article: Article, revision_number: int) -> Acknowledgeme
 def acknowledge(article: Article, user, revision_number: int) -> Acknowledgement:
     """'I have read and understood this' for the revision the person read, which must be the current one."""
     if article.state != "published":
-        raise Refused(_("Only a published article can be confirmed as read."))
+        raise Invalid(_("Only a published article can be confirmed as read."))
     if revision_number != current_revisions([article.id]).get(article.id):
-        raise Refused(_("The article changed while you were reading; read the new version."))
+        raise Invalid(_("The article changed while you were reading; read the new version."))
     earlier = _acknowledged(user, article, revision_number)
     if earlier is not None:
-        raise Refused(_("You confirmed revision %(n)s of this article already, on %(date)s.",
+        raise Invalid(_("You confirmed revision %(n)s of this article already, on %(date)s.",
                         n=revision_number, date=earlier.at.strftime("%Y-%m-%d")))
     ack = Acknowledgement(user_id=user.id, article_id=article.id, revision_number=revision_number)
     db.session.add(ack)
@@ -98,7 +98,7 @@ def acknowledge(article: Article, user, revision_number: int) -> Acknowledgement
         db.session.flush()
     except IntegrityError:  # the same confirmation sent twice at the same moment (a double click)
         db.session.rollback()
-        raise Refused(_("You confirmed revision %(n)s of this article already.", n=revision_number)) from None
+        raise Invalid(_("You confirmed revision %(n)s of this article already.", n=revision_number)) from None
     audit.record(user, "acknowledge", "acknowledgement", ack.id,
                  after={"article_id": article.id, "revision": revision_number})
     return ack

@@ -8,15 +8,23 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.auth import require
+from core.errors import on_refusal
 from core.forms import valid_or_400
-from accounts.people_views import ROLE_LABELS
 from kb import queries
 from onboarding import export, paths, progress, reading
-from onboarding.forms import (AcknowledgeForm, AddItemForm, ArchiveForm, AssignForm, ButtonForm, MoveForm, PathForm, VersionForm)
+from onboarding.forms import (
+    AcknowledgeForm,
+    AddItemForm,
+    ArchiveForm,
+    AssignForm,
+    ButtonForm,
+    MoveForm,
+    PathForm,
+    VersionForm,
+)
 from onboarding.models import LearningPath
 
 bp = Blueprint("onboarding", __name__)
-bp.context_processor(lambda: {"role_labels": ROLE_LABELS})
 
 
 def _path_or_404(path_id: int) -> LearningPath:
@@ -29,6 +37,7 @@ def _to_path(path: LearningPath, anchor: str = ""):
 
 
 def _changed_meanwhile(path_id: int):
+    """Someone else changed the path since the page that sent this was shown (paths.PathChanged)."""
     flash(_("The path was changed by someone else while you were looking at it; nothing of yours was saved. "
             "Check it and try again."), "warning")
     return redirect(url_for("onboarding.path", path_id=path_id), 303)
@@ -52,14 +61,17 @@ def path_list():
 def new_path():
     form = PathForm()
     if form.validate_on_submit():
-        try:
-            created = paths.create_path(form.details(), current_user)
-        except paths.Refused as refusal:
-            form.form_errors.extend(refusal.problems)
-        else:
-            flash(_("Path created. Add its articles and assign it to people."), "success")
-            return _to_path(created)
-    return render_template("onboarding/path_form.html", form=form, path=None), 400 if form.errors else 200
+        on_refusal(lambda refusal: _path_form_page(form, None, refusal))
+        created = paths.create_path(form.details(), current_user)
+        flash(_("Path created. Add its articles and assign it to people."), "success")
+        return _to_path(created)
+    return _path_form_page(form, None)
+
+
+def _path_form_page(form: PathForm, path: LearningPath | None, refusal=None):
+    if refusal:
+        form.form_errors.extend(refusal.problems)
+    return render_template("onboarding/path_form.html", form=form, path=path), 400 if form.errors else 200
 
 
 @bp.route("/onboarding/paths/<int:path_id>/edit", methods=["GET", "POST"])
@@ -71,17 +83,13 @@ def edit_path(path_id: int):
         form.base_version.data = path.version
     if form.validate_on_submit():
         base = form.base_version.data or ""
-        try:
-            changed = paths.update_path(path, int(base) if base.isascii() and base.isdigit() else -1,
-                                        form.details(), current_user)
-        except paths.Refused as refusal:
-            form.form_errors.extend(refusal.problems)
-        except paths.PathChanged:
-            return _changed_meanwhile(path_id)
-        else:
-            flash(_("Saved.") if changed else _("Nothing changed."), "success")
-            return _to_path(path)
-    return render_template("onboarding/path_form.html", form=form, path=path), 400 if form.errors else 200
+        on_refusal(lambda refusal: _path_form_page(form, path, refusal))
+        on_refusal(lambda refusal: _changed_meanwhile(path_id), paths.PathChanged)
+        changed = paths.update_path(path, int(base) if base.isascii() and base.isdigit() else -1,
+                                    form.details(), current_user)
+        flash(_("Saved.") if changed else _("Nothing changed."), "success")
+        return _to_path(path)
+    return _path_form_page(form, path)
 
 
 def render_path(path: LearningPath, status: int = 200, problems: dict | None = None, **forms):
@@ -106,12 +114,9 @@ def add_item(path_id: int):
     form = AddItemForm()
     if not form.validate_on_submit():
         return render_path(path, 400, add_form=form)
-    try:
-        item = paths.add_item(path, form.base_version.data, form.reference.data, current_user)
-    except paths.Refused as refusal:
-        return render_path(path, 400, {"items": refusal.problems}, add_form=form)
-    except paths.PathChanged:
-        return _changed_meanwhile(path_id)
+    on_refusal(lambda refusal: render_path(path, 400, {"items": refusal.problems}, add_form=form))
+    on_refusal(lambda refusal: _changed_meanwhile(path_id), paths.PathChanged)
+    item = paths.add_item(path, form.base_version.data, form.reference.data, current_user)
     flash(_("%(title)s added to the path.", title=item.article.title), "success")
     return _to_path(path, "items")
 
@@ -122,10 +127,8 @@ def archive(path_id: int):
     path = _path_or_404(path_id)
     form = ArchiveForm()
     valid_or_400(form)
-    try:
-        paths.set_archived(path, form.base_version.data, form.archived.data == "yes", current_user)
-    except paths.PathChanged:
-        return _changed_meanwhile(path_id)
+    on_refusal(lambda refusal: _changed_meanwhile(path_id), paths.PathChanged)
+    paths.set_archived(path, form.base_version.data, form.archived.data == "yes", current_user)
     flash(_("The path is archived: it no longer shows in My onboarding. Its records are kept.") if path.archived
           else _("The path is in use again."), "success")
     return _to_path(path)
@@ -137,12 +140,9 @@ def move_item(path_id: int, item_id: int):
     path = _path_or_404(path_id)
     form = MoveForm()
     valid_or_400(form)
-    try:
-        paths.move_item(path, form.base_version.data, item_id, form.direction.data, current_user)
-    except paths.Refused as refusal:
-        return render_path(path, 400, {"items": refusal.problems})
-    except paths.PathChanged:
-        return _changed_meanwhile(path_id)
+    on_refusal(lambda refusal: render_path(path, 400, {"items": refusal.problems}))
+    on_refusal(lambda refusal: _changed_meanwhile(path_id), paths.PathChanged)
+    paths.move_item(path, form.base_version.data, item_id, form.direction.data, current_user)
     return _to_path(path, "items")
 
 
@@ -152,12 +152,9 @@ def remove_item(path_id: int, item_id: int):
     path = _path_or_404(path_id)
     form = VersionForm()
     valid_or_400(form)
-    try:
-        item = paths.remove_item(path, form.base_version.data, item_id, current_user)
-    except paths.Refused as refusal:
-        return render_path(path, 400, {"items": refusal.problems})
-    except paths.PathChanged:
-        return _changed_meanwhile(path_id)
+    on_refusal(lambda refusal: render_path(path, 400, {"items": refusal.problems}))
+    on_refusal(lambda refusal: _changed_meanwhile(path_id), paths.PathChanged)
+    item = paths.remove_item(path, form.base_version.data, item_id, current_user)
     flash(_("%(title)s removed from the path.", title=item.article.title), "success")
     return _to_path(path, "items")
 
@@ -169,12 +166,10 @@ def assign(path_id: int):
     form = AssignForm()
     if not form.validate_on_submit():
         return render_path(path, 400, assign_form=form)
-    try:
-        people = paths.people_for(paths.parse_usernames(form.usernames.data), form.role.data or None)
-        done = paths.assign(path, people, form.due_on.data, current_user, date.today())
-    except paths.Refused as refusal:
-        return render_path(path, 400, {"assign": [_("Nothing was assigned.")] + refusal.problems},
-                           assign_form=form)
+    on_refusal(lambda refusal: render_path(path, 400, {"assign": [_("Nothing was assigned.")] + refusal.problems},
+                                           assign_form=form))
+    people = paths.people_for(paths.parse_usernames(form.usernames.data), form.role.data or None)
+    done = paths.assign(path, people, form.due_on.data, current_user, date.today())
     due = form.due_on.data.isoformat()
     if done.added:
         flash(_("Assigned to %(names)s, due by %(date)s.", names=", ".join(p.name for p in done.added),
@@ -193,10 +188,8 @@ def assign(path_id: int):
 def unassign(path_id: int, assignment_id: int):
     path = _path_or_404(path_id)
     valid_or_400(ButtonForm())
-    try:
-        person = paths.unassign(path, assignment_id, current_user)
-    except paths.Refused as refusal:
-        return render_path(path, 400, {"assign": refusal.problems})
+    on_refusal(lambda refusal: render_path(path, 400, {"assign": refusal.problems}))
+    person = paths.unassign(path, assignment_id, current_user)
     flash(_("%(name)s no longer has this path.", name=person.name), "success")
     return _to_path(path, "people")
 
@@ -236,14 +229,16 @@ def acknowledge(article_id: int):
     article = queries.visible_article(article_id, current_user) or abort(404)
     form = AcknowledgeForm()
     valid_or_400(form)
-    try:
-        reading.acknowledge(article, current_user, form.revision_number.data)
-    except paths.Refused as refusal:
-        for problem in refusal.problems:
-            flash(problem, "warning")
-        return redirect(url_for("kb.article", article_id=article_id, _anchor="acknowledge"), 303)
+    on_refusal(lambda refusal: _not_acknowledged(article_id, refusal))
+    reading.acknowledge(article, current_user, form.revision_number.data)
     flash(_("You confirmed that you read and understood revision %(n)s of %(title)s.",
             n=form.revision_number.data, title=article.title), "success")
     if paths.in_assigned_path(article_id, current_user):
         return redirect(url_for("onboarding.mine"), 303)
     return redirect(url_for("kb.article", article_id=article_id, slug=article.slug), 303)
+
+
+def _not_acknowledged(article_id: int, refusal):
+    for problem in refusal.problems:
+        flash(problem, "warning")
+    return redirect(url_for("kb.article", article_id=article_id, _anchor="acknowledge"), 303)

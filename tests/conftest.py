@@ -8,13 +8,16 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from core import api, migrate  # noqa: F401  (api: its table joins Base.metadata)
-from accounts import auth
+from accounts import (
+    auth,
+    tokens,  # noqa: F401  (its table joins Base.metadata)
+)
+from core import migrate
 from core.db import Base, db
 from kb import categories, service
 from kb.models import Article
-from browser import chromium, live_server, page, screenshot  # noqa: F401  (fixtures, one Chromium per session)
-from pgserver import PostgresUnavailable, running_postgres
+from tests.support.gunicorn import live_server  # noqa: F401  (a fixture: the site under gunicorn)
+from tests.support.pgserver import PostgresUnavailable, running_postgres
 from wsgi import create_app
 
 PASSWORD = "correct horse battery"
@@ -70,8 +73,8 @@ class Browser(FlaskClient):
             return super().open(*args, **kwargs)
 
     def csrf(self, url: str = "/") -> str:
-        page = self.get(url)
-        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+        answer = self.get(url)
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', answer.text).group(1)
 
     def submit(self, url: str, data: dict | None = None, token_from: str = "/", **kwargs):
         return self.post(url, data={"csrf_token": self.csrf(token_from), **(data or {})}, **kwargs)

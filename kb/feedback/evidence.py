@@ -1,17 +1,21 @@
 """What an improvement opened from the knowledge base starts with: a title, a problem statement, the
 source, the origin ("flag:12", "votes:7", "search:<query>") and the evidence, in words.
 
-Plain functions, no request; kb.feedback_views hands the result to improvement.service.open_from_evidence.
+Plain functions, no request; improvement's "open an improvement from this evidence" finds the evidence with
+`find` and hands it to improvement.service.open_from_evidence.
 """
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from core.errors import Invalid, NotFound
+from kb import queries
+from kb.feedback import health as content_health
 from kb.feedback import service as feedback
-from kb.feedback.forms import FLAG_REASON_LABELS
 from kb.feedback.health import SEARCH_DAYS
-from kb.models import Article
+from kb.feedback.labels import FLAG_REASON_LABELS
 from kb.feedback.models import Flag
+from kb.models import Article
 
 MAX_COMMENTS = 20  # unhelpful votes' comments quoted in the evidence
 
@@ -85,3 +89,26 @@ def from_search(query: str, times: int) -> Evidence:
                     source="search_gap", origin=search_origin(query),
                     evidence=_("“%(query)s” found nothing %(n)s times in the last %(days)s days.",
                                query=query, n=times, days=SEARCH_DAYS))
+
+
+def find(kind: str, ref: str, user) -> Evidence:
+    """The evidence a row of content health or the flag queue stands for; refused when there is none."""
+    number = int(ref) if ref.isascii() and ref.isdigit() and len(ref) < 10 else None
+    if kind == "flag":
+        found = feedback.find_flag(number) if number else None
+        if found is None:
+            raise NotFound(_("There is no such flag."))
+        return from_flag(found)
+    if kind == "votes":
+        article = queries.visible_article(number, user) if number else None
+        if article is None or article.state != "published":
+            raise NotFound(_("There is no such published article."))
+        return from_votes(article) or _refuse(Invalid(_("Nobody said this article did not help.")))
+    times = content_health.zero_result_count(ref)
+    if not times:
+        raise Invalid(_("This search did not come up empty in the last %(days)s days.", days=SEARCH_DAYS))
+    return from_search(ref, times)
+
+
+def _refuse(refusal):
+    raise refusal

@@ -7,17 +7,9 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from core.forms import options
-from kb.feedback.service import MAX_FLAG_COMMENT, MAX_NOTE, MAX_VOTE_COMMENT
+from kb.feedback.labels import EVIDENCE_KINDS, FLAG_REASON_LABELS
 from kb.feedback.models import FLAG_REASONS
-
-FLAG_REASON_LABELS = {"outdated": _l("Outdated"), "wrong": _l("Wrong"), "unclear": _l("Unclear"),
-                      "missing_step": _l("A step is missing")}
-FLAG_STATUS_LABELS = {"open": _l("Waiting for the owner"), "fixed": _l("Fixed"), "dismissed": _l("Dismissed")}
-EVIDENCE_KINDS = ("flag", "votes", "search")
-
-
-def for_templates() -> dict:
-    return {"flag_reason_labels": FLAG_REASON_LABELS, "flag_status_labels": FLAG_STATUS_LABELS}
+from kb.feedback.service import MAX_FLAG_COMMENT, MAX_NOTE, MAX_VOTE_COMMENT
 
 
 class VoteForm(FlaskForm):

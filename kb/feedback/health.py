@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Float, case, cast, func, or_, select
 
 from core.db import db
-from kb.search import log as search_log
-from kb.models import Article
 from kb.feedback.models import Flag, Vote
+from kb.models import Article
+from kb.search import log as search_log
 
 MIN_VOTES = 3
 UNUSED_DAYS = 90

@@ -14,9 +14,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit
 from core.db import db, utcnow
+from core.errors import Conflict, Invalid, NotAllowed
 from kb.feedback.models import FLAG_REASONS, REUSE_SOURCES, Flag, Reuse, Vote
 from kb.models import Article, Revision
-from kb.service import NotAllowed
 
 MAX_VOTE_COMMENT = 500
 MAX_FLAG_COMMENT = 2000
@@ -25,11 +25,7 @@ MAX_REFERENCE = 200
 REPEAT_WINDOW = timedelta(minutes=10)  # 'this solved it' pressed twice by one person counts once
 
 
-class Invalid(ValueError):
-    """The feedback was not recorded; the message says why, in words the user understands."""
-
-
-class AlreadyResolved(Exception):
+class AlreadyResolved(Conflict):
     """Someone resolved the flag first (or at the same moment)."""
 
 

@@ -4,4 +4,14 @@ database, running a search, the search log and report, pages and commands.
 `kb.search.search(...)` is the one way to run a search."""
 from kb.search.run import SORTS, Filters, Hit, Results, matching_ids, search, suggest_titles
 
-__all__ = ["SORTS", "Filters", "Hit", "Results", "matching_ids", "search", "suggest_titles"]
+__all__ = ["SORTS", "Filters", "Hit", "Results", "init_app", "matching_ids", "search", "suggest_titles"]
+
+
+def init_app(app) -> None:
+    from core import hooks
+    from core.db import db
+    from kb.search import cli, index, views
+    index.listen(db.session.session_factory)
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.group)
+    hooks.register(app, "database-restored", index.rebuilt_message)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from markupsafe import Markup, escape
-from whoosh import highlight, query as q
+from whoosh import highlight
+from whoosh import query as q
 from whoosh.sorting import FieldFacet
 
 from kb.search import query as search_query

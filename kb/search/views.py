@@ -4,7 +4,8 @@ from flask_login import current_user
 
 from accounts.auth import require
 from kb import categories, search
-from kb.search import log as search_log, request as search_request
+from kb.search import log as search_log
+from kb.search import request as search_request
 
 bp = Blueprint("search", __name__)
 
