@@ -29,6 +29,7 @@ def _warm_up(app: Flask) -> None:
     from kb.search import index as search_index
     from kb.search import text as search_text
     search_text.jieba()
+    search_text.normalise("繁體")  # and OpenCC's dictionaries
     with app.app_context():
         try:
             search_index.search_index().searcher()

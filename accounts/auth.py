@@ -26,6 +26,7 @@ PERMISSIONS = {
     "manage_categories": {"editor", "publisher"},
     "manage_users": set(),
     "see_search_report": {"editor", "publisher", "quality_lead"},
+    "manage_synonyms": {"editor", "publisher"},
     "run_improvements": {"quality_lead"},
     "see_content_health": {"editor", "publisher", "quality_lead"},
     "build_paths": {"trainer"},

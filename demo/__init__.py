@@ -1,6 +1,6 @@
 """Demo content: one user per role (password 'servicebook', demo only), the articles in demo/articles and the
 demo improvements (demo/improvements.py), feedback and flags (demo/feedback.py), a learning path
-(demo/onboarding.py) and a knowledge check (demo/checks.py)."""
+(demo/onboarding.py), a knowledge check (demo/checks.py) and the search synonyms in demo/synonyms.txt."""
 from pathlib import Path
 
 import click
@@ -12,8 +12,10 @@ from core.db import db
 from demo import checks, feedback, improvements, onboarding
 from kb import transfer
 from kb.models import Article
+from kb.search import synonyms
 
 ARTICLES = Path(__file__).resolve().parent / "articles"
+SYNONYMS = Path(__file__).resolve().parent / "synonyms.txt"
 PASSWORD = "servicebook"
 
 
@@ -30,9 +32,15 @@ def load() -> str:
         db.session.rollback()
         raise click.ClickException("The demo content is broken; nothing was loaded:\n  "
                                    + "\n  ".join(failed.problems)) from None
-    loaded = [improvements.load(), feedback.load(), onboarding.load(), checks.load()]
+    loaded = [improvements.load(), feedback.load(), onboarding.load(), checks.load(), load_synonyms()]
     db.session.commit()
     return f"Demo content loaded: {len(auth.ROLES)} users, {len(report.created)} articles. {' '.join(loaded)}"
+
+
+def load_synonyms() -> str:
+    """The demo's synonym entries, added as the editor would import them on the Synonyms page."""
+    added = synonyms.import_text(SYNONYMS.read_text(encoding="utf-8"), auth.find_user("editor"))
+    return f"Demo synonyms: {len(added)} entries (Searches > Synonyms)."
 
 
 def init_app(app) -> None:

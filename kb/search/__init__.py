@@ -11,7 +11,9 @@ def init_app(app) -> None:
     from core import hooks
     from core.db import db
     from kb.search import cli, index, views
+    from kb.search.synonyms import views as synonym_views
     index.listen(db.session.session_factory)
     app.register_blueprint(views.bp)
+    app.register_blueprint(synonym_views.bp)
     app.cli.add_command(cli.group)
     hooks.register(app, "database-restored", index.rebuilt_message)

@@ -38,6 +38,12 @@ INDEXED = ("title", "summary", "body", "body_html", "type", "category_id", "audi
            "language", "owner_id", "updated_at", "slug", "tags")
 
 
+# How text is analysed (kb.search.text), as part of every document's fingerprint: when it changes, `search
+# check` reports the whole index stale, and `search rebuild` brings it in line. 2: Traditional characters
+# indexed as Simplified.
+ANALYSIS = "analysis-2"
+
+
 def make_schema() -> Schema:
     mixed = MixedTokenizer()
     return Schema(
@@ -81,8 +87,9 @@ def document(article: Article) -> dict:
         "owner": str(article.owner_id), "slug": article.slug, "updated": article.updated_at,
     }
     doc["words"] = f"{doc['title']}\n{doc['tags']}\n{doc['summary']}\n{doc['body']}"
-    content = "\x1f".join(str(doc[k]) for k in ("title", "summary", "body", "tag", "type", "category",
-                                                 "audience", "language", "state", "owner", "slug", "updated"))
+    content = ANALYSIS + "\x1f" + "\x1f".join(str(doc[k]) for k in (
+        "title", "summary", "body", "tag", "type", "category", "audience", "language", "state", "owner", "slug",
+        "updated"))
     doc["fingerprint"] = hashlib.sha1(content.encode("utf-8", "surrogatepass")).hexdigest()
     return doc
 
@@ -193,11 +200,15 @@ def _add_pending_rows(session: Session, _context) -> None:
 
 
 def _index_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released (kb.search.synonyms): the outer commit indexes
+        return
     if session.info.pop("search_changed", False):
         catch_up_quietly()
 
 
 def _forget_marks(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint rolled back: the outer transaction keeps its marks
+        return
     session.info.pop("search_changed", None)
     session.info.pop("search_objects", None)
 

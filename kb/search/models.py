@@ -1,7 +1,7 @@
 """Search records: articles waiting for the index, and the log of searches people ran."""
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -35,3 +35,26 @@ class SearchLog(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     clicked_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Synonym(Base):
+    """An editor's synonym entry, applied when a search runs (no index rebuild): a group of equivalent
+    terms (`顾客 = 客户 = customer`), or a one-way entry whose first term also finds the others
+    (`手机 -> iPhone`), never back. `terms` holds the terms one per line, as typed; `key` is the entry
+    normalised, so the same entry cannot be kept twice."""
+    __tablename__ = "search_synonyms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    one_way: Mapped[bool] = mapped_column(default=False)
+    terms: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(800), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def term_list(self) -> list[str]:
+        return self.terms.split("\n")

@@ -1,6 +1,7 @@
 """Reading a search from a request's arguments, the same for the page and the JSON API."""
 from dataclasses import dataclass, field
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from kb import categories, search
@@ -59,5 +60,6 @@ def read(args) -> SearchRequest:
 
 
 def run(wanted: SearchRequest, user, page_size: int) -> search.Results:
+    """The search, for a reader whose interface is in the request's language (theirs answers first)."""
     return search.search(wanted.text, user, wanted.filters, page=wanted.page, sort=wanted.sort,
-                         page_size=page_size, category_ids=wanted.category_ids)
+                         page_size=page_size, category_ids=wanted.category_ids, language=str(get_locale()))

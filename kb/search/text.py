@@ -7,6 +7,10 @@ text contains a Chinese word always holds that word's bigrams in a row, so the p
 it whatever jieba made of the sentence around it ("进程" inside "子进程"). jieba's words of three or
 more characters rank whole-word matches higher. Positions of Chinese terms are their character
 offsets (moved past any English word count), so phrases work in both scripts.
+
+Traditional characters are searched as Simplified ones, in the index and in queries alike (OpenCC's
+t2s, phrase by phrase, so 帳戶 is 账户 and 退貨 is 退货): the conversion keeps the text's length, so
+the stored offsets, and the highlights, stay on the characters as the author wrote them.
 """
 import logging
 import re
@@ -23,21 +27,33 @@ RUNS = re.compile(rf"(?P<cjk>[{CJK}]+)|(?P<word>[^\W{CJK}_]+(?:['’][^\W{CJK}_]
 HAS_CJK = re.compile(f"[{CJK}]")
 CJK_POSITION_BASE = 1 << 24  # Chinese term positions start here: never adjacent to an English word's
 
-_jieba_lock = threading.Lock()
-_jieba = None
+def _once(load):
+    """`load()`'s result, made once per process however many threads ask for it at the same moment."""
+    lock, held = threading.Lock(), []
+
+    def get():
+        if not held:
+            with lock:
+                if not held:
+                    held.append(load())
+        return held[0]
+    return get
 
 
-def jieba():
-    """jieba, with its dictionary loaded once per process (about half a second)."""
-    global _jieba
-    if _jieba is None:
-        with _jieba_lock:
-            if _jieba is None:
-                import jieba as loaded
-                loaded.setLogLevel(logging.WARNING)
-                loaded.initialize()
-                _jieba = loaded
-    return _jieba
+def _load_jieba():
+    import jieba as loaded
+    loaded.setLogLevel(logging.WARNING)
+    loaded.initialize()
+    return loaded
+
+
+def _load_opencc():
+    import opencc
+    return opencc.OpenCC("t2s")
+
+
+jieba = _once(_load_jieba)  # jieba, with its dictionary loaded once per process (about half a second)
+_converter = _once(_load_opencc)  # OpenCC's Traditional-to-Simplified converter
 
 
 @lru_cache(maxsize=50_000)
@@ -113,8 +129,22 @@ class WordTokenizer(_TermTokenizer):
 
 
 def normalise(text: str) -> str:
-    """Full-width letters and digits to their usual form (ｐｒｉｎｔ -> print), same length, same offsets."""
-    return text.translate(_FULL_WIDTH) if any("\uff01" <= c <= "\uff5e" for c in text) else text
+    """Full-width letters and digits to their usual form (ｐｒｉｎｔ -> print) and Traditional characters
+    to Simplified ones; the same length, so the same offsets."""
+    if any("\uff01" <= c <= "\uff5e" for c in text):
+        text = text.translate(_FULL_WIDTH)
+    return CJK_RUNS.sub(lambda run: simplified(run.group()), text) if HAS_CJK.search(text) else text
 
 
 _FULL_WIDTH = {code: unicodedata.normalize("NFKC", chr(code)) for code in range(0xFF01, 0xFF5F)}
+CJK_RUNS = re.compile(f"[{CJK}]+")
+# Simplified characters with a common variant that OpenCC leaves apart (帳戶 -> 帐户, articles say 账户)
+VARIANTS = str.maketrans({"帐": "账"})
+@lru_cache(maxsize=100_000)
+def simplified(run: str) -> str:
+    """A run of Chinese characters in Simplified characters, of the same length (character by character
+    where a phrase conversion would change the length)."""
+    converted = _converter().convert(run)
+    if len(converted) != len(run):
+        converted = "".join(c2 if len(c2 := _converter().convert(c)) == 1 else c for c in run)
+    return converted.translate(VARIANTS)

@@ -1,4 +1,5 @@
-"""The search pages: results (work without JavaScript), title suggestions, and the search report."""
+"""The search pages: results (work without JavaScript), title suggestions, and the search report (with the
+synonym candidates and the searches that found nothing then but find articles now)."""
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
@@ -6,6 +7,7 @@ from accounts.auth import require
 from kb import categories, search
 from kb.search import log as search_log
 from kb.search import request as search_request
+from kb.search.synonyms import suggestions
 
 bp = Blueprint("search", __name__)
 
@@ -34,4 +36,7 @@ def suggest():
 def report():
     days = request.args.get("days", "30")
     days = int(days) if days.isascii() and days.isdigit() and 1 <= int(days) <= 3650 else 30
-    return render_template("kb/search/report.html", report=search_log.report(days), days=days)
+    found = search_log.report(days)
+    return render_template("kb/search/report.html", report=found, days=days,
+                           solved=suggestions.found_now(row.query for row in found.zero),
+                           candidates=suggestions.candidates(days))

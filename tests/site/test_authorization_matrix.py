@@ -13,6 +13,7 @@ from core.db import db
 from improvement import causes_and_actions
 from improvement.metrics import catalogue
 from kb.feedback import service as feedback
+from kb.search import synonyms
 from onboarding import paths
 
 ROLES = ("anonymous", "staff", "editor", "publisher", "trainer", "quality_lead", "admin")
@@ -23,6 +24,7 @@ LEADS = {"quality_lead", "admin"}
 SEARCH_REPORT = {"editor", "publisher", "quality_lead", "admin"}
 CONTENT_HEALTH = {"editor", "publisher", "quality_lead", "admin"}
 TRAINERS = {"trainer", "admin"}
+SYNONYMS = {"editor", "publisher", "admin"}
 
 # (method, endpoint) -> who may; the URL is filled in from the objects the test makes
 TABLE = {
@@ -41,6 +43,12 @@ TABLE = {
     ("GET", "search.results"): EVERYONE,
     ("GET", "search.suggest"): EVERYONE,
     ("GET", "search.report"): SEARCH_REPORT,
+    ("GET", "synonyms.synonym_list"): SYNONYMS, ("POST", "synonyms.add"): SYNONYMS,
+    ("GET", "synonyms.edit"): SYNONYMS, ("POST", "synonyms.edit"): SYNONYMS,
+    ("POST", "synonyms.delete"): SYNONYMS,
+    ("POST", "synonyms.import_entries"): SYNONYMS,
+    ("GET", "synonyms.export"): SYNONYMS,
+    ("POST", "synonyms.accept"): SYNONYMS,
     ("GET", "kb_api.search"): LOGGED_IN,
     ("GET", "kb_api.article"): LOGGED_IN,
     ("POST", "kb_api.reuse"): LOGGED_IN,
@@ -126,6 +134,7 @@ def site(app, make_user, make_article, make_improvement):
     path = paths.create_path(paths.PathDetails(title="New staff", role="staff", expected_minutes=30), users["trainer"])
     item = paths.add_item(path, path.version, str(article.id), users["trainer"])
     paths.assign(path, [users["staff"]], date.today() + timedelta(days=7), users["trainer"], date.today())
+    synonym = synonyms.add(synonyms.parse_line("顾客 = 客户"), users["editor"])
     db.session.commit()
     bearer = {role: tokens.issue_token(user) for role, user in users.items()}
     db.session.commit()
@@ -133,7 +142,7 @@ def site(app, make_user, make_article, make_improvement):
            "user_id": users["staff"].id, "improvement_id": improvement.id,
            "cause_id": cause.id, "action_id": action.id,
            "metric_id": catalogue()[0].id, "flag_id": flagged.id, "path_id": path.id, "item_id": item.id,
-           "assignment_id": path.assignments[0].id}
+           "assignment_id": path.assignments[0].id, "synonym_id": synonym.id}
     return ids, bearer
 
 

@@ -1,7 +1,8 @@
 """What staff type, parsed and turned into Whoosh queries, without an app or an index."""
 from whoosh import query as q
 
-from kb.search.query import MAX_QUERY_CHARS, build, clean, english_words, parse
+from kb.search.query import MAX_QUERY_CHARS, build, clean, english_words, parse, plan
+from kb.search.synonyms import Table, parse_text
 
 
 def test_words_phrases_fields_exclusions_and_prefixes_are_understood():
@@ -59,3 +60,48 @@ def test_a_chinese_run_matches_as_its_bigram_phrase_or_as_jiebas_words():
 
 def test_the_english_words_for_did_you_mean_leave_out_phrases_prefixes_and_chinese():
     assert english_words(parse('refnud "gift card" exp* 退款')) == ["refnud"]
+
+
+# ---- questions as concepts ---------------------------------------------------------------------------
+
+def concepts(text: str, table=None) -> list[tuple[str, bool]]:
+    return [(c.texts[0], c.optional) for c in plan(parse(text), table).concepts]
+
+
+def test_question_words_need_not_match_in_english():
+    assert concepts("how do I refund a gift card") == [
+        ("how", True), ("do", True), ("i", True), ("refund", False), ("a", True), ("gift", False), ("card", False)]
+
+
+def test_a_chinese_question_is_cut_into_words_and_its_question_words_need_not_match():
+    assert concepts("客户投诉怎么处理") == [("客户", False), ("投诉", False), ("怎么", True), ("处理", False)]
+
+
+def test_traditional_characters_are_planned_as_simplified_ones():
+    assert concepts("退貨怎麼辦") == [("退货", False), ("怎么办", True)]
+
+
+def test_a_query_of_question_words_only_searches_for_them():
+    assert concepts("how do I") == [("how", False), ("do", False), ("i", False)]
+
+
+def test_a_quoted_phrase_keeps_its_question_words():
+    assert concepts('"how do I" reset') == [("how do I", False), ("reset", False)]
+
+
+def test_an_editors_entry_is_found_across_words_and_brings_its_other_terms():
+    table = Table.of(parse_text("gift card = 礼品卡\n顾客 = 客户 = customer\n手机 -> iPhone"))
+    found = plan(parse("refund a Gift Cards"), table).concepts
+    assert [c.texts for c in found if not c.optional] == [("refund",), ("gift cards", "gift card", "礼品卡")]
+    assert [c.texts for c in plan(parse("顾客投诉"), table).concepts] == [("顾客", "客户", "customer"), ("投诉",)]
+
+
+def test_a_one_way_entry_finds_its_right_side_but_not_back():
+    table = Table.of(parse_text("手机 -> iPhone"))
+    assert plan(parse("手机"), table).concepts[0].texts == ("手机", "iPhone")
+    assert plan(parse("iphone"), table).concepts[0].texts == ("iphone",)
+
+
+def test_a_negated_word_is_left_out_of_the_concepts():
+    planned = plan(parse("refund -voucher"))
+    assert [c.texts for c in planned.concepts] == [("refund",)] and len(planned.unwanted) == 1

@@ -44,3 +44,12 @@ def test_full_width_letters_are_searched_as_usual_ones_with_the_same_offsets():
 
 def test_the_did_you_mean_vocabulary_is_unstemmed_words_of_three_letters_or_more():
     assert [t.text for t in WordTokenizer()("An Refunds x of ab", positions=True)] == ["refunds"]
+
+
+def test_traditional_characters_are_indexed_and_searched_as_simplified_ones_in_the_same_places():
+    assert normalise("帳戶退貨發票") == "账户退货发票"
+    assert tokens("退貨")[0] == ("退货", 0, 2, CJK_POSITION_BASE)
+
+
+def test_simplified_text_is_left_as_it_is():
+    assert normalise("账户 退货 password") == "账户 退货 password"

@@ -1,0 +1,156 @@
+"""A result's snippet: about two lines (SNIPPET_CHARS columns: a Chinese character is two) from the
+passage that matches best, in whole words and whole highlights, starting at a sentence where one starts
+close by, so one hit does not fill a phone screen during a call. For a knowledge article, a passage in its
+Resolution section wins over an equal one elsewhere: that is what staff need. Question words ("how",
+"怎么") are not highlighted: they say nothing about the answer."""
+import bisect
+import heapq
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+from whoosh import highlight
+
+from kb.search.question_words import is_question_word
+from kb.search.text import HAS_CJK
+
+SNIPPET_CHARS = 160
+LEAD = 30  # columns shown before the first matched word, when there is room
+SENTENCE_END = re.compile(r"[.!?。！？;；:：]\s*|\n")
+RESOLUTION = re.compile(r"(?m)^(?:Resolution|Solution|解决方法|解决办法|处理方法|解决方案)\s*$")
+NEXT_SECTION = re.compile(r"(?m)^(?:Cause|Causes|Issue|Environment|原因|问题|环境)\s*$")
+WORD = re.compile(r"[^\W_]", re.UNICODE)
+
+
+@lru_cache(maxsize=8192)
+def _width(character: str) -> int:
+    """Columns a character takes: two for Chinese characters and full-width punctuation."""
+    return 1 if character < "\u1100" else 2 if unicodedata.east_asian_width(character) in ("W", "F") else 1
+
+
+def _end_within(text: str, start: int, columns: int) -> int:
+    """The furthest end such that text[start:end] takes at most `columns` columns."""
+    if text[start:start + columns].isascii():
+        return min(len(text), start + columns)
+    end, used = start, 0
+    while end < len(text):
+        used += _width(text[end])
+        if used > columns:
+            break
+        end += 1
+    return end
+
+
+def _start_within(text: str, end: int, columns: int) -> int:
+    """The earliest start such that text[start:end] takes at most `columns` columns."""
+    start, used = end, 0
+    while start > 0 and used + _width(text[start - 1]) <= columns:
+        start -= 1
+        used += _width(text[start])
+    return start
+
+
+def _start_before(text: str, anchor: int, columns: int) -> int:
+    """Where to start so that about `columns` columns come before `anchor`: a sentence's start if one is
+    that close, else that many columns back."""
+    start, used = anchor, 0
+    while start > 0 and used < columns:
+        start -= 1
+        used += _width(text[start])
+    sentence = None
+    for found in SENTENCE_END.finditer(text, start, anchor):
+        sentence = found.end()
+    return sentence if sentence is not None else start
+
+
+def _inside_word(text: str, at: int) -> bool:
+    """Whether a cut at `at` would split a word (Chinese may be cut between any two characters)."""
+    if at <= 0 or at >= len(text):
+        return False
+    before, after = text[at - 1], text[at]
+    return bool(WORD.match(before) and WORD.match(after) and not HAS_CJK.match(before) and not HAS_CJK.match(after))
+
+
+class BestPassage(highlight.PinpointFragmenter):
+    """Windows of at most `maxchars` columns around the most promising matched words (with the stored
+    character offsets), trimmed to whole words and never through a matched word; the scorer picks the best."""
+
+    def __init__(self, maxchars: int = SNIPPET_CHARS, lead: int = LEAD):
+        super().__init__(maxchars=maxchars, surround=lead)
+        self.lead = lead
+
+    def fragment_matches(self, text, tokens):
+        tokens = sorted(tokens, key=lambda t: t.startchar)
+        telling = [t for t in tokens if not is_question_word(text[t.startchar:t.endchar])]
+        tokens = telling or tokens
+        starts = [t.startchar for t in tokens]
+        for i in self._promising(text, tokens):
+            yield self._passage(text, tokens, starts, tokens[i])
+
+    def _promising(self, text: str, tokens: list, keep: int = 3) -> list[int]:
+        """The few matched words that the best passages start at, by a quick count of the different matched
+        words in the characters after each (the scorer then chooses among their exact passages)."""
+        span = resolution_span(text)
+        reach = self.maxchars * 2 // 3  # characters, between all-Chinese (half) and all-English (all)
+        counts: Counter = Counter()
+        found, j = [], 0
+        for i, anchor in enumerate(tokens):
+            while j < len(tokens) and tokens[j].endchar <= anchor.startchar + reach:
+                counts[text[tokens[j].startchar:tokens[j].endchar].lower()] += 1
+                j += 1
+            score = len(counts) * 10 + (j - i)
+            if span and span[0] <= anchor.startchar < span[1]:
+                score *= 1.5
+            found.append((score, -i))
+            word = text[anchor.startchar:anchor.endchar].lower()
+            counts[word] -= 1
+            if counts[word] <= 0:
+                del counts[word]
+        return [-i for _score, i in heapq.nlargest(keep, found)]
+
+    def _passage(self, text: str, tokens: list, starts: list[int], anchor) -> highlight.Fragment:
+        start = _start_before(text, anchor.startchar, self.lead)
+        end = _end_within(text, start, self.maxchars)
+        if end == len(text):  # room left at the end: show more before
+            start = min(start, _start_within(text, end, self.maxchars))
+        for token in _near(tokens, starts, end):  # never through a matched word
+            if token.startchar < end < token.endchar:
+                end = token.startchar
+        for token in _near(tokens, starts, start):
+            if token.startchar < start < token.endchar:
+                start = token.endchar
+        while _inside_word(text, start) and start < anchor.startchar:
+            start += 1
+        while _inside_word(text, end) and end > anchor.endchar:
+            end -= 1
+        inside = tokens[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
+        return highlight.Fragment(text, [t for t in inside if t.endchar <= end], start, end)
+
+
+def _near(tokens: list, starts: list[int], at: int) -> list:
+    """The matched words that could reach over character `at` (a word is at most a few dozen long)."""
+    return tokens[max(0, bisect.bisect_left(starts, at) - 4):bisect.bisect_left(starts, at)]
+
+
+@lru_cache(maxsize=512)
+def resolution_span(text: str) -> tuple[int, int] | None:
+    """Where a knowledge article's Resolution section stands in its plain text, if it has one."""
+    found = RESOLUTION.search(text)
+    if not found:
+        return None
+    after = NEXT_SECTION.search(text, found.end())
+    return found.end(), after.start() if after else len(text)
+
+
+class PassageScorer(highlight.FragmentScorer):
+    """More different matched words first, then more matches; a passage in the Resolution section counts
+    half as much again."""
+
+    def __call__(self, fragment) -> float:
+        distinct = {(fragment.text[t.startchar:t.endchar]).lower() for t in fragment.matches}
+        score = len(distinct) * 10 + len(fragment.matches)
+        span = resolution_span(fragment.text)
+        if span and span[0] <= fragment.startchar < span[1]:
+            score *= 1.5
+        return score
