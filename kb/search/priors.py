@@ -3,7 +3,9 @@ article at most a tenth up or down among pages that match the question about as 
 that matches it clearly better. Read from the database for the first page of results only, and kept for
 half a minute per process (the counts change on every vote and view, so they are not in the index)."""
 import math
+import time
 
+from flask import current_app
 from sqlalchemy import case, func, select
 
 from core.db import db
@@ -19,12 +21,29 @@ def prior(helpful: int, not_helpful: int, uses: int) -> float:
     return 1 + 0.16 * (share - 0.5) * confidence + 0.02 * used
 
 
+REMEMBERED_SECONDS = 30.0  # a vote or a reuse nudges the ranking within this long
+
+
 def priors_for(article_ids: list[int]) -> dict[int, float]:
-    if not article_ids:
-        return {}
-    votes = dict((row.article_id, (row.yes, row.no)) for row in db.session.execute(
-        select(Vote.article_id, func.sum(case((Vote.helpful.is_(True), 1), else_=0)).label("yes"),
-               func.sum(case((Vote.helpful.is_(True), 0), else_=1)).label("no"))
-        .where(Vote.article_id.in_(article_ids)).group_by(Vote.article_id)))
-    uses = dict(db.session.execute(select(Article.id, Article.use_count).where(Article.id.in_(article_ids))).all())
-    return {i: prior(*(int(n or 0) for n in votes.get(i, (0, 0))), uses.get(i) or 0) for i in article_ids}
+    """The prior of each article; read from the database for those not read in the last half minute."""
+    remembered = current_app.extensions.setdefault("servicebook.priors", {})  # id -> (until, prior)
+    now = time.monotonic()
+    known = {i: held[1] for i in article_ids if (held := remembered.get(i)) and held[0] > now}
+    missing = [i for i in article_ids if i not in known]
+    if missing:
+        if len(remembered) > 50_000:
+            remembered.clear()
+        for article_id, value in _read(missing).items():
+            remembered[article_id] = (now + REMEMBERED_SECONDS, value)
+            known[article_id] = value
+    return known
+
+
+def _read(article_ids: list[int]) -> dict[int, float]:
+    rows = db.session.execute(
+        select(Article.id, Article.use_count, func.count(Vote.id).label("votes"),
+               func.coalesce(func.sum(case((Vote.helpful.is_(True), 1), else_=0)), 0).label("yes"))
+        .outerjoin(Vote, Vote.article_id == Article.id).where(Article.id.in_(article_ids))
+        .group_by(Article.id, Article.use_count))
+    found = {row.id: prior(int(row.yes), int(row.votes) - int(row.yes), row.use_count or 0) for row in rows}
+    return {i: found.get(i, 1.0) for i in article_ids}
