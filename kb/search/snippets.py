@@ -17,6 +17,7 @@ from kb.search.text import HAS_CJK
 
 SNIPPET_CHARS = 160
 LEAD = 30  # columns shown before the first matched word, when there is room
+MAX_MATCHES = 400  # matched words looked at for the passage (a long manual page has thousands)
 SENTENCE_END = re.compile(r"[.!?。！？;；:：]\s*|\n")
 RESOLUTION = re.compile(r"(?m)^(?:Resolution|Solution|解决方法|解决办法|处理方法|解决方案)\s*$")
 NEXT_SECTION = re.compile(r"(?m)^(?:Cause|Causes|Issue|Environment|原因|问题|环境)\s*$")
@@ -81,14 +82,14 @@ class BestPassage(highlight.PinpointFragmenter):
         self.lead = lead
 
     def fragment_matches(self, text, tokens):
-        tokens = sorted(tokens, key=lambda t: t.startchar)
-        telling = [t for t in tokens if not is_question_word(text[t.startchar:t.endchar])]
+        tokens = sorted(tokens, key=lambda t: t.startchar)[:MAX_MATCHES]
+        telling = [t for t in tokens if not is_question_word(t.text)]
         tokens = telling or tokens
         starts = [t.startchar for t in tokens]
         for i in self._promising(text, tokens):
             yield self._passage(text, tokens, starts, tokens[i])
 
-    def _promising(self, text: str, tokens: list, keep: int = 3) -> list[int]:
+    def _promising(self, text: str, tokens: list, keep: int = 1) -> list[int]:
         """The few matched words that the best passages start at, by a quick count of the different matched
         words in the characters after each (the scorer then chooses among their exact passages)."""
         span = resolution_span(text)
@@ -97,16 +98,15 @@ class BestPassage(highlight.PinpointFragmenter):
         found, j = [], 0
         for i, anchor in enumerate(tokens):
             while j < len(tokens) and tokens[j].endchar <= anchor.startchar + reach:
-                counts[text[tokens[j].startchar:tokens[j].endchar].lower()] += 1
+                counts[tokens[j].text] += 1
                 j += 1
             score = len(counts) * 10 + (j - i)
             if span and span[0] <= anchor.startchar < span[1]:
                 score *= 1.5
             found.append((score, -i))
-            word = text[anchor.startchar:anchor.endchar].lower()
-            counts[word] -= 1
-            if counts[word] <= 0:
-                del counts[word]
+            counts[anchor.text] -= 1
+            if counts[anchor.text] <= 0:
+                del counts[anchor.text]
         return [-i for _score, i in heapq.nlargest(keep, found)]
 
     def _passage(self, text: str, tokens: list, starts: list[int], anchor) -> highlight.Fragment:
@@ -148,7 +148,7 @@ class PassageScorer(highlight.FragmentScorer):
     half as much again."""
 
     def __call__(self, fragment) -> float:
-        distinct = {(fragment.text[t.startchar:t.endchar]).lower() for t in fragment.matches}
+        distinct = {t.text for t in fragment.matches}
         score = len(distinct) * 10 + len(fragment.matches)
         span = resolution_span(fragment.text)
         if span and span[0] <= fragment.startchar < span[1]:
