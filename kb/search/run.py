@@ -307,18 +307,18 @@ def _run(searcher, plan: search_query.Plan, allowed, sort: str, language: str) -
         return searcher.search(query, filter=allowed, limit=None, terms=True, sortedby=sortedby)
 
     found = collect(required[0] if len(required) == 1 else q.And(required))
-    level = dict.fromkeys((docnum for _score, docnum in found.top_n), len(required))
-    best = len(required) if level else 0
-    if len(found.top_n) < RELAX_BELOW and len(required) > 1:
+    kept, share, best = found.top_n, None, len(required) if found.top_n else 0  # every page has every concept
+    if len(kept) < RELAX_BELOW and len(required) > 1:
         found = collect(q.Or(required))
         level = _levels(searcher, found, required)
         best = max(level.values(), default=0)
-    kept = [(score, docnum) for score, docnum in found.top_n if level[docnum] >= 1 and level[docnum] >= best - 1]
+        kept = [(score, docnum) for score, docnum in found.top_n if level[docnum] >= max(1, best - 1)]
+        share = {docnum: (level[docnum] / best) ** COORDINATION for _score, docnum in kept}
     if sort != "date":
         languages = _values_by_doc(searcher, "language")
-        rank = {docnum: score * (level[docnum] / best) ** COORDINATION
+        rank = {docnum: score * (share[docnum] if share else 1)
                 * (LANGUAGE_FIRST if language in languages.get(docnum, ()) else 1) for score, docnum in kept}
-        kept.sort(key=lambda pair: (-rank[pair[1]], pair[1]))
+        kept = sorted(kept, key=lambda pair: (-rank[pair[1]], pair[1]))
     found.top_n = kept
     ranked = rank if sort != "date" else None
     return _Found(found, [docnum for _score, docnum in kept], len(kept), 0 < best < len(required), ranked)
