@@ -18,7 +18,7 @@ from whoosh.sorting import FieldFacet
 from kb.search import priors, synonyms
 from kb.search import query as search_query
 from kb.search.index import search_index
-from kb.search.snippets import SNIPPET_CHARS, BestPassage, PassageScorer
+from kb.search.snippets import BestPassage, opening
 
 FACETS = ("type", "category", "language", "tag")
 SORTS = ("relevance", "date")
@@ -112,8 +112,7 @@ class PageHighlighter(highlight.Highlighter):
                 cache[docnum][text_of[btext]] = postings.value_as("characters")
 
 
-_highlighter = PageHighlighter(fragmenter=BestPassage(), scorer=PassageScorer(),
-                               formatter=highlight.HtmlFormatter(tagname="mark", between=" … "))
+_highlighter = PageHighlighter(fragmenter=BestPassage(), formatter=highlight.HtmlFormatter(tagname="mark"))
 
 
 def _highlight(hit, fieldname: str, top: int = 1) -> str:
@@ -129,16 +128,8 @@ def _snippet(hit) -> Markup:
     marked = _highlight(hit, "body") or _highlight(hit, "summary")
     if marked:
         return Markup(LINE_BREAKS.sub(" · ", marked))  # a heading and its paragraph do not run together
-    fallback = hit.get("summary") or _whole_words(hit.get("body", ""), SNIPPET_CHARS)
+    fallback = hit.get("summary") or opening(hit.get("body", ""))
     return escape(LINE_BREAKS.sub(" · ", fallback))
-
-
-def _whole_words(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 and not search_query.HAS_CJK.search(cut[space:]) else cut) + " …"
 
 
 def _memo(searcher) -> dict:
@@ -202,17 +193,10 @@ def search(text: str, user, filters: Filters = Filters(), page: int = 1, sort: s
     started = time.perf_counter()
     parsed = search_query.parse(text)
     results = Results(text=search_query.clean(text)[0], page=max(1, page), cut=parsed.cut)
-    plan = search_query.plan(parsed, synonyms.table())
-    if not plan.concepts:
+    searcher, found = _find(parsed, _filter(user, filters, category_ids), sort, _reader_language(parsed, language))
+    if found is None:
         results.millis = (time.perf_counter() - started) * 1000
         return results
-    searcher = search_index().searcher()
-    allowed = _filter_docs(searcher, _filter(user, filters, category_ids))
-    if allowed is not None and not allowed:  # Whoosh would read an empty filter as no filter at all
-        results.millis = (time.perf_counter() - started) * 1000
-        return results
-    _add_spelling_corrections(searcher, plan)
-    found = _run(searcher, plan, allowed, sort, _reader_language(parsed, language))
     start = (results.page - 1) * page_size
     page_hits = found.hits(start, page_size)
     results.total = found.total
@@ -227,6 +211,20 @@ def search(text: str, user, filters: Filters = Filters(), page: int = 1, sort: s
         results.did_you_mean = _did_you_mean(searcher, parsed)
     results.millis = (time.perf_counter() - started) * 1000
     return results
+
+
+def _find(parsed: search_query.Parsed, only, sort: str, language: str):
+    """(the searcher, the pages found) for a parsed query within the filter `only`; (None, None) when nothing
+    can be searched for or the filter allows no page."""
+    plan = search_query.plan(parsed, synonyms.table())
+    if not plan.concepts:
+        return None, None
+    searcher = search_index().searcher()
+    allowed = _filter_docs(searcher, only)
+    if allowed is not None and not allowed:  # Whoosh would read an empty filter as no filter at all
+        return None, None
+    _add_spelling_corrections(searcher, plan)
+    return searcher, _run(searcher, plan, allowed, sort, language)
 
 
 def _reader_language(parsed: search_query.Parsed, language: str | None) -> str:
@@ -249,13 +247,12 @@ def _corrections(searcher, words) -> dict[str, str]:
     return {w: known[w.lower()] for w in words if known.get(w.lower())}
 
 
-def _add_spelling_corrections(searcher, plan: search_query.Plan) -> dict[str, str]:
+def _add_spelling_corrections(searcher, plan: search_query.Plan) -> None:
     """An English word that no article has also searches for the closest word that some article has."""
     corrected = _corrections(searcher, [c.word for c in plan.required if c.word])
     for concept in plan.required:
         if concept.word and concept.word in corrected:
             concept.texts += (corrected[concept.word],)
-    return corrected
 
 
 @dataclass
@@ -329,9 +326,13 @@ def _ways(query) -> list[frozenset] | None:
     matching it; None where the terms are not known before the search (a prefix)."""
     if isinstance(query, q.Term):
         return [frozenset([(query.fieldname, query.text.encode("utf-8"))])]
-    if isinstance(query, (q.Phrase, q.And)):
-        terms = [(f, t.encode("utf-8") if isinstance(t, str) else t) for f, t in query.iter_all_terms()]
-        return [frozenset(terms)] if len(terms) == len(list(query.iter_all_terms())) else None
+    if isinstance(query, q.Phrase):
+        return [frozenset((query.fieldname, word.encode("utf-8")) for word in query.words)]
+    if isinstance(query, q.And):
+        parts = [_ways(sub) for sub in query.subqueries]
+        if any(part is None or len(part) != 1 for part in parts):
+            return None
+        return [frozenset().union(*(part[0] for part in parts))]
     if isinstance(query, q.Or):
         found = []
         for sub in query.subqueries:
@@ -378,13 +379,7 @@ def suggest_titles(text: str, user, limit: int = 8) -> list[dict]:
 
 def matching_ids(text: str, user, filters: Filters = Filters()) -> set[int]:
     """Every article id the query finds for `user` (all of the results' pages; for checks and benchmarks)."""
-    plan = search_query.plan(search_query.parse(text), synonyms.table())
-    if not plan.concepts:
+    searcher, found = _find(search_query.parse(text), _filter(user, filters, None), "relevance", "en")
+    if found is None:
         return set()
-    searcher = search_index().searcher()
-    allowed = _filter_docs(searcher, _filter(user, filters, None))
-    if allowed is not None and not allowed:
-        return set()
-    _add_spelling_corrections(searcher, plan)
-    found = _run(searcher, plan, allowed, "relevance", "en")
     return {int(searcher.stored_fields(docnum)["id"]) for docnum in found.docnums}

@@ -4,7 +4,6 @@ close by, so one hit does not fill a phone screen during a call. For a knowledge
 Resolution section wins over an equal one elsewhere: that is what staff need. Question words ("how",
 "怎么") are not highlighted: they say nothing about the answer."""
 import bisect
-import heapq
 import re
 import unicodedata
 from collections import Counter
@@ -74,8 +73,8 @@ def _inside_word(text: str, at: int) -> bool:
 
 
 class BestPassage(highlight.PinpointFragmenter):
-    """Windows of at most `maxchars` columns around the most promising matched words (with the stored
-    character offsets), trimmed to whole words and never through a matched word; the scorer picks the best."""
+    """The window of at most `maxchars` columns around the best matched words (with the stored character
+    offsets), trimmed to whole words and never through a matched word."""
 
     def __init__(self, maxchars: int = SNIPPET_CHARS, lead: int = LEAD):
         super().__init__(maxchars=maxchars, surround=lead)
@@ -85,17 +84,16 @@ class BestPassage(highlight.PinpointFragmenter):
         tokens = sorted(tokens, key=lambda t: t.startchar)[:MAX_MATCHES]
         telling = [t for t in tokens if not is_question_word(t.text)]
         tokens = telling or tokens
-        starts = [t.startchar for t in tokens]
-        for i in self._promising(text, tokens):
-            yield self._passage(text, tokens, starts, tokens[i])
+        if tokens:
+            yield self._passage(text, tokens, [t.startchar for t in tokens], tokens[self._best_start(text, tokens)])
 
-    def _promising(self, text: str, tokens: list, keep: int = 1) -> list[int]:
-        """The few matched words that the best passages start at, by a quick count of the different matched
-        words in the characters after each (the scorer then chooses among their exact passages)."""
+    def _best_start(self, text: str, tokens: list) -> int:
+        """The matched word the best passage starts at: the most different matched words in the characters
+        after it, then the most matches; in a knowledge article's Resolution section, half as much again."""
         span = resolution_span(text)
         reach = self.maxchars * 2 // 3  # characters, between all-Chinese (half) and all-English (all)
         counts: Counter = Counter()
-        found, j = [], 0
+        best, best_score, j = 0, -1.0, 0
         for i, anchor in enumerate(tokens):
             while j < len(tokens) and tokens[j].endchar <= anchor.startchar + reach:
                 counts[tokens[j].text] += 1
@@ -103,11 +101,12 @@ class BestPassage(highlight.PinpointFragmenter):
             score = len(counts) * 10 + (j - i)
             if span and span[0] <= anchor.startchar < span[1]:
                 score *= 1.5
-            found.append((score, -i))
+            if score > best_score:
+                best, best_score = i, score
             counts[anchor.text] -= 1
             if counts[anchor.text] <= 0:
                 del counts[anchor.text]
-        return [-i for _score, i in heapq.nlargest(keep, found)]
+        return best
 
     def _passage(self, text: str, tokens: list, starts: list[int], anchor) -> highlight.Fragment:
         start = _start_before(text, anchor.startchar, self.lead)
@@ -143,14 +142,11 @@ def resolution_span(text: str) -> tuple[int, int] | None:
     return found.end(), after.start() if after else len(text)
 
 
-class PassageScorer(highlight.FragmentScorer):
-    """More different matched words first, then more matches; a passage in the Resolution section counts
-    half as much again."""
-
-    def __call__(self, fragment) -> float:
-        distinct = {t.text for t in fragment.matches}
-        score = len(distinct) * 10 + len(fragment.matches)
-        span = resolution_span(fragment.text)
-        if span and span[0] <= fragment.startchar < span[1]:
-            score *= 1.5
-        return score
+def opening(text: str, columns: int = SNIPPET_CHARS) -> str:
+    """The start of a text as a snippet where no word matched: at most `columns` columns, in whole words."""
+    end = _end_within(text, 0, columns)
+    if end == len(text):
+        return text
+    while _inside_word(text, end) and end > 0:
+        end -= 1
+    return text[:end].rstrip() + " …"

@@ -3,7 +3,7 @@ import unicodedata
 
 from whoosh.analysis import Token
 
-from kb.search.snippets import SNIPPET_CHARS, BestPassage, PassageScorer, resolution_span
+from kb.search.snippets import SNIPPET_CHARS, BestPassage, opening, resolution_span
 
 
 def matched(text: str, *words: str) -> list[Token]:
@@ -17,8 +17,8 @@ def matched(text: str, *words: str) -> list[Token]:
 
 
 def best(text: str, *words: str):
-    fragments = list(BestPassage().fragment_matches(text, matched(text, *words)))
-    return max(fragments, key=PassageScorer())
+    [fragment] = BestPassage().fragment_matches(text, matched(text, *words))
+    return fragment
 
 
 def columns(text: str) -> int:
@@ -69,3 +69,10 @@ def test_question_words_are_not_what_a_snippet_is_built_around():
     fragment = best(text, "How", "Refund")
     assert "Refund" in text[fragment.startchar:fragment.endchar]
     assert {text[t.startchar:t.endchar] for t in fragment.matches} == {"Refund"}
+
+
+def test_where_no_word_matched_the_snippet_is_the_texts_opening_in_whole_words():
+    assert opening("Short text.") == "Short text."
+    shown = opening("word " * 100)
+    assert shown.endswith("word …") and columns(shown) <= SNIPPET_CHARS + 2
+    assert columns(opening("退款" * 200)) <= SNIPPET_CHARS + 2
