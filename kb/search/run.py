@@ -348,6 +348,7 @@ def _levels(searcher, found, required: list) -> dict[int, int]:
     """How many of the required concepts each found page has: read from the terms the search matched on
     the page (no second search), or for a concept with a prefix, from the pages it matches."""
     level = dict.fromkeys((docnum for _score, docnum in found.top_n), 0)
+    matched = {docnum: set(found.docterms.get(docnum, ())) for docnum in level}
     for concept in required:
         ways = _ways(concept)
         if ways is None:
@@ -356,8 +357,7 @@ def _levels(searcher, found, required: list) -> dict[int, int]:
                 level[docnum] += docnum in having
             continue
         for docnum in level:
-            matched = set(found.docterms.get(docnum, ()))
-            level[docnum] += any(way <= matched for way in ways)
+            level[docnum] += any(way <= matched[docnum] for way in ways)
     return level
 
 
