@@ -1,9 +1,16 @@
-"""Markdown to HTML, always sanitised: whatever an author types, no script runs."""
+"""Markdown to HTML, always sanitised: whatever an author types, no script runs, and every word shows.
+
+HTML typed into the text stays markup when the sanitiser allows the tag and it pairs up; any other tag is
+shown as typed (core.markdown_html), so a mention of "the <script> tag" never swallows what follows."""
+from dataclasses import dataclass
+from functools import lru_cache
+
 import markdown as md
 import nh3
 from markdown.extensions.toc import slugify_unicode
 
-from core.markdown_lists import normalise_list_indents
+from core.markdown_html import HtmlAsTyped
+from core.markdown_lists import ListsAsTyped, normalise_list_indents
 
 EXTENSIONS = ["tables", "fenced_code", "sane_lists", "toc", "attr_list"]
 EXTENSION_CONFIGS = {"toc": {"slugify": slugify_unicode, "permalink": False}}
@@ -15,6 +22,7 @@ TAGS = {
 }
 ATTRIBUTES = {
     "a": {"href", "title"},
+    "ol": {"start"},  # a list typed from "3." shows 3, 4...
     "img": {"src", "alt", "title", "width", "height"},
     "th": {"align", "colspan", "rowspan"},
     "td": {"align", "colspan", "rowspan"},
@@ -22,10 +30,23 @@ ATTRIBUTES = {
 }
 
 
+@dataclass(frozen=True)
+class Rendering:
+    html: str
+    shown_as_text: tuple[str, ...]  # the HTML tags typed in the text that readers see as text, e.g. "<script>"
+
+
 def render(text: str) -> str:
-    html = md.markdown(normalise_list_indents(text), extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
-                       output_format="html")
-    return sanitise(html)
+    return rendering(text).html
+
+
+@lru_cache(maxsize=8)  # the editor renders a text twice in one request: to save it and to warn about it
+def rendering(text: str) -> Rendering:
+    raw_html = HtmlAsTyped(TAGS)
+    converter = md.Markdown(extensions=[*EXTENSIONS, ListsAsTyped(), raw_html],
+                            extension_configs=EXTENSION_CONFIGS, output_format="html")
+    html = converter.convert(normalise_list_indents(text.replace("\x0e", "").replace("\x0f", "")))
+    return Rendering(sanitise(html), tuple(converter.postprocessors["raw_html"].shown_as_text))
 
 
 def sanitise(html: str) -> str:

@@ -62,9 +62,13 @@ class ArticleForm(FlaskForm):
         for problem in service.tag_problems(service.parse_tags(field.data)):
             raise ValidationError(problem)
 
+    def body_text(self) -> str:
+        """The body as it is saved (and so as the preview renders it)."""
+        return (self.body.data or "").replace("\r\n", "\n").lstrip("\n")
+
     def content(self) -> service.ArticleContent:
         return service.ArticleContent(
-            title=self.title.data.strip(), body=self.body.data.replace("\r\n", "\n").lstrip("\n"),
+            title=self.title.data.strip(), body=self.body_text(),
             type=self.type.data, category_id=self.category_id.data, owner_id=self.owner_id.data,
             summary=(self.summary.data or "").strip(), tags=service.parse_tags(self.tags.data),
             audience=self.audience.data, language=self.language.data, review_by=self.review_by.data)
