@@ -4,9 +4,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from core import cli, db, errors, hooks, web
+    from core import cli, db, errors, hooks, openapi, web
     web.init_app(app)  # first, so its after_request (security headers) runs last, on every answer
     db.db.init_app(app)
     errors.init_app(app)
     hooks.init_app(app)
     cli.init_app(app)
+    openapi.init_app(app)

@@ -24,6 +24,16 @@ def api_error(status: int, reason: str):
     return response
 
 
+def http_error(error: HTTPException):
+    """An HTTP error (a URL no route matches, a method the route does not take...) as JSON, with the headers
+    the error carries (`Allow` on a 405, which the client needs to know what it may send)."""
+    response = api_error(error.code or 500, error.description or error.name)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
 def api_require(permission: str = "read", *, anonymous_ok: bool = False):
     """Decorator for API views: a caller holding `permission` (by token or session), else JSON 401/403.
 
@@ -50,9 +60,7 @@ def api_require(permission: str = "read", *, anonymous_ok: bool = False):
 
 def register_json_errors(blueprint: Blueprint) -> None:
     """Every error inside `blueprint` answers JSON with a reason, never an HTML page."""
-    @blueprint.errorhandler(HTTPException)
-    def json_http_error(error: HTTPException):
-        return api_error(error.code or 500, error.description or error.name)
+    blueprint.register_error_handler(HTTPException, http_error)
 
     @blueprint.errorhandler(CSRFError)
     def json_csrf_error(error: CSRFError):

@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error):
         if request.path.startswith("/api/"):  # a URL no API route matched (a negative id, a typo): still JSON
-            return api.api_error(error.code or 500, error.description or error.name)
+            return api.http_error(error)
         own_words = error.description if error.description != type(error).description else None
         return render_template("error.html", code=error.code, reason=error.name,
                                description=own_words), error.code
