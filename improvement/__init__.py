@@ -6,10 +6,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from core.web import csrf
-    from improvement import api, cli, kb_pages, labels, views, work_views
+    from improvement import api, cli, kb_pages, labels, metric_views, views, work_views
     app.jinja_env.globals.update(labels.for_templates())
     app.register_blueprint(views.bp)
     app.register_blueprint(work_views.bp)
+    app.register_blueprint(metric_views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # core.api checks the CSRF header itself for session-authenticated writes
     app.cli.add_command(cli.group)

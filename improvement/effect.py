@@ -106,11 +106,16 @@ class ControlLimits:
     lower: float | None = None
     upper: float | None = None
 
-    def bounds(self, point: Point) -> tuple[float, float]:
+    def bounds(self, point: Point, sigmas: float = P_SIGMAS) -> tuple[float, float]:
+        """The limits at `point` (3 sigma), or a zone `sigmas` from the centre (2 for the warning zone).
+        XmR: sigma is 2.66 MR-bar / 3; p: sigma is sqrt(p-bar (1 - p-bar) / n), the bounds clipped to [0, 1]."""
         if self.chart == "xmr":
-            return self.lower, self.upper
-        sigma = math.sqrt(self.centre * (1 - self.centre) / point.denominator)
-        return max(0.0, self.centre - P_SIGMAS * sigma), min(1.0, self.centre + P_SIGMAS * sigma)
+            if sigmas == P_SIGMAS:
+                return self.lower, self.upper
+            half = XMR_FACTOR * self.average_moving_range * sigmas / P_SIGMAS
+            return self.centre - half, self.centre + half
+        half = sigmas * math.sqrt(self.centre * (1 - self.centre) / point.denominator)
+        return max(0.0, self.centre - half), min(1.0, self.centre + half)
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,7 @@ def measured_effect(points: Sequence[Point], change_date: date, *, direction: st
     if target is not None and result.n:
         target_met = result.centre >= target if direction == "higher" else result.centre <= target
     runs = run_signals([p.plotted for p in after], baseline.median) if before and after else None
-    limits = _control_limits(before, chart)
+    limits = control_limits(before, chart)
     outside = tuple(_outside(after, limits)) if limits else ()
     good_side = "above" if direction == "higher" else "below"
     sustained = None
@@ -277,7 +282,8 @@ def _summary(points: Sequence[Point], chart: str, statistic: str) -> Summary:
     return Summary(len(points), mean, median, median if statistic == "median" else mean)
 
 
-def _control_limits(baseline: Sequence[Point], chart: str) -> ControlLimits | None:
+def control_limits(baseline: Sequence[Point], chart: str) -> ControlLimits | None:
+    """XmR limits from at least 2 points, the p chart's centre from at least 1; None otherwise (or "run")."""
     if chart == "p" and baseline:
         pooled = sum(p.value for p in baseline) / sum(p.denominator for p in baseline)
         return ControlLimits("p", pooled)

@@ -156,3 +156,11 @@ class MetricForm(FlaskForm):
     scale = FloatField(_l("Shown as the fraction times (100 for %, 1000 for per 1,000)"), default=100.0,
                        validators=[Optional()])
     description = StringField(_l("Description"), validators=[Length(max=300)])
+
+
+class RebaseForm(FlaskForm):
+    from_date = DateField(_l("Recalculate the limits from"),
+                          validators=[InputRequired(_l("Give the date the limits are recalculated from, like 2026-03-31."))])
+    reason = TextAreaField(_l("Reason (what changed, and that it lasted)"),
+                           validators=[DataRequired(_l("Give the reason for recalculating the limits.")),
+                                       Length(max=2000)])

@@ -2,7 +2,9 @@
 - on an article's page, the improvements that link it;
 - beside each row of evidence on content health and the flag queue (a flag, an article's unhelpful answers,
   a search that keeps finding nothing) "Open an improvement", or the improvement already open for it, and
-  the action itself, which opens the improvement in Plan."""
+  the action itself, which opens the improvement in Plan;
+- on content health, the funnel plots of helpfulness and flags (improvement.knowledge);
+- at the end of an article's page, for its owner, its weekly helpfulness chart with its revisions marked."""
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,7 +13,7 @@ from markupsafe import Markup
 from accounts.auth import require
 from core import hooks
 from core.forms import form_problem
-from improvement import service
+from improvement import knowledge, service
 from kb.feedback import evidence
 from kb.feedback.forms import EvidenceForm
 
@@ -53,7 +55,33 @@ def article_links(article) -> str:
     return render_template("improvement/_article_links.html", improvements=linked) if linked else ""
 
 
+def content_health_funnels() -> str:
+    """On content health: the funnel plots, the articles above their limits named in a table."""
+    found = knowledge.health_funnels()
+    charts = {
+        "helpfulness": knowledge.funnel_chart(found.helpfulness, found.articles,
+                                              _("Share of answers that said it did not help"), 100, "%",
+                                              _("Answers to “Did this help?”")),
+        "flags": knowledge.funnel_chart(found.flags, found.articles, _("Flags per 1,000 views"), 1000,
+                                        _("per 1,000 views"), _("Views")),
+    }
+    above = {"helpfulness": found.above(found.helpfulness), "flags": found.above(found.flags)}
+    rows = [("votes", str(u.key), evidence.votes_origin(u.key)) for u in above["helpfulness"]]
+    return render_template("improvement/_funnels.html", funnels=found, charts=charts, above=above,
+                           actions=evidence_actions(rows))
+
+
+def article_helpfulness(article) -> str:
+    """At the end of an article's page, for its owner only: its weekly helpfulness chart."""
+    if not current_user.is_authenticated or current_user.id != article.owner_id:
+        return ""
+    chart, notes = knowledge.helpfulness_chart(article)
+    return render_template("improvement/_article_helpfulness.html", chart=chart, notes=notes) if chart else ""
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     hooks.register(app, "evidence-actions", evidence_actions)
     hooks.register(app, "article-header", article_links)
+    hooks.register(app, "content-health", content_health_funnels)
+    hooks.register(app, "article-end", article_helpfulness)

@@ -38,7 +38,8 @@ EVENT_LABELS = {"create": _l("opened"), "revise": _l("details changed"), "advanc
                 "go_back": _l("went back a phase"), "cancel": _l("cancelled"), "decide": _l("decision recorded"),
                 "add_cause": _l("root cause added"), "change_cause": _l("root cause changed"),
                 "add_action": _l("action added"), "change_action": _l("action updated"),
-                "add_measurements": _l("measurements added"), "link_article": _l("article linked")}
+                "add_measurements": _l("measurements added"), "link_article": _l("article linked"),
+                "rebase": _l("limits recalculated")}
 
 FIELD_LABELS = {"title": _l("title"), "problem": _l("problem"), "source": _l("source"), "dimension": _l("dimension"),
                 "touchpoint": _l("touchpoint"), "severity": _l("severity"), "owner_id": _l("owner"),
@@ -50,10 +51,38 @@ FIELD_LABELS = {"title": _l("title"), "problem": _l("problem"), "source": _l("so
                 "kind": _l("kind"), "due_on": _l("due"), "cause_id": _l("cause"), "status": _l("status"),
                 "done_on": _l("done on"), "drop_reason": _l("reason for dropping")}
 
+# Making Data Count icons (improvement.spc): a short name and one sentence each
+VARIATION_LABELS = {
+    "common_cause": _l("Common cause"), "improvement_high": _l("Special cause: improvement (high)"),
+    "improvement_low": _l("Special cause: improvement (low)"), "concern_high": _l("Special cause: concern (high)"),
+    "concern_low": _l("Special cause: concern (low)"), "not_enough_data": _l("Not enough data"),
+}
+VARIATION_MEANINGS = {
+    "common_cause": _l("The latest point varies only as the process always has: no rule marks it."),
+    "improvement_high": _l("The latest point is part of a special cause above the centre line, the good side."),
+    "improvement_low": _l("The latest point is part of a special cause below the centre line, the good side."),
+    "concern_high": _l("The latest point is part of a special cause above the centre line, the bad side."),
+    "concern_low": _l("The latest point is part of a special cause below the centre line, the bad side."),
+    "not_enough_data": _l("Fewer than 6 measurements since the limits were set: too few to read."),
+}
+ASSURANCE_LABELS = {"met": _l("Target consistently met"), "not_met": _l("Target consistently not met"),
+                    "variable": _l("Target met by chance")}
+ASSURANCE_MEANINGS = {
+    "met": _l("Both process limits are on the good side of the target: it is met unless the process changes."),
+    "not_met": _l("Both process limits are on the bad side of the target: it is missed unless the process changes."),
+    "variable": _l("The target lies between the process limits: it is hit and missed by chance alone."),
+}
+RULE_LABELS = {"outside": _l("a point outside the limits"), "run": _l("a run of 7 on one side of the centre"),
+               "trend": _l("a trend of 7 up or down"), "two_of_three": _l("2 of 3 points beyond 2 sigma")}
+SIGNAL_SIDE_LABELS = {"high": _l("high"), "low": _l("low")}
+
 
 def for_templates() -> dict:
     return {"phase_labels": PHASE_LABELS, "verdict_labels": VERDICT_LABELS, "verdict_meanings": VERDICT_MEANINGS,
             "source_labels": SOURCE_LABELS,
             "dimension_labels": DIMENSION_LABELS, "severity_labels": SEVERITY_LABELS,
             "decision_labels": DECISION_LABELS, "cause_labels": CAUSE_LABELS, "kind_labels": KIND_LABELS,
-            "status_labels": STATUS_LABELS, "direction_labels": DIRECTION_LABELS, "chart_labels": CHART_LABELS}
+            "status_labels": STATUS_LABELS, "direction_labels": DIRECTION_LABELS, "chart_labels": CHART_LABELS,
+            "variation_labels": VARIATION_LABELS, "variation_meanings": VARIATION_MEANINGS,
+            "assurance_labels": ASSURANCE_LABELS, "assurance_meanings": ASSURANCE_MEANINGS,
+            "rule_labels": RULE_LABELS, "signal_side_labels": SIGNAL_SIDE_LABELS}

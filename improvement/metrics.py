@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from core import audit
 from core.db import db
 from core.errors import Invalid, refuse_if
+from improvement.effect import MIN_POINTS as MIN_REBASE_POINTS
 from improvement.effect import Point
-from improvement.models import CHARTS, DIRECTIONS, Measurement, Metric
+from improvement.models import CHARTS, DIRECTIONS, Measurement, Metric, Rebase
 
 # name, unit, direction, chart, proportion, scale, description
 STANDARD_METRICS = (
@@ -99,6 +100,11 @@ def shown(metric: Metric, fraction_or_value: float | None) -> float | None:
     if fraction_or_value is None:
         return None
     return fraction_or_value * metric.scale if metric.proportion else fraction_or_value
+
+
+def chart_unit(metric: Metric) -> str:
+    """The unit on a chart's axis: a proportion is plotted as a fraction, read in the metric's unit."""
+    return metric.unit if not metric.proportion else f"× {metric.scale:g} = {metric.unit}"
 
 
 def plotted(metric: Metric, shown_value: float | None) -> float | None:
@@ -229,3 +235,30 @@ def points(rows: list[Measurement]) -> list[Point]:
 def count_before(metric: Metric, day: date, since: date) -> int:
     return db.session.scalar(select(func.count()).select_from(Measurement).where(
         Measurement.metric_id == metric.id, Measurement.taken_on < day, Measurement.taken_on >= since))
+
+
+MAX_REASON = 2000
+
+
+def rebase(metric: Metric, from_date: date | None, reason: str, actor, *, today: date) -> Rebase:
+    """Calculate the metric's limits afresh from `from_date` on, for a recorded reason (never silently)."""
+    reason = (reason or "").strip()
+    problems = []
+    if not reason:
+        problems.append(_("Give the reason for recalculating the limits (what changed, and that it lasted)."))
+    elif len(reason) > MAX_REASON or "\x00" in reason:
+        problems.append(_("The reason is at most %(n)s characters.", n=MAX_REASON))
+    if from_date is None:
+        problems.append(_("Give the date the limits are recalculated from, like 2026-03-31."))
+    elif from_date > today:
+        problems.append(_("The date %(day)s is in the future.", day=from_date.isoformat()))
+    elif count_before(metric, date.max, from_date) < MIN_REBASE_POINTS:
+        problems.append(_("Limits need at least %(n)s measurements from %(day)s on; there are %(count)s.",
+                          n=MIN_REBASE_POINTS, day=from_date.isoformat(),
+                          count=count_before(metric, date.max, from_date)))
+    refuse_if(problems)
+    made = Rebase(metric_id=metric.id, from_date=from_date, reason=reason, created_by_id=getattr(actor, "id", None))
+    db.session.add(made)
+    db.session.flush()
+    audit.record(actor, "rebase", "metric", metric.id, after={"from_date": from_date.isoformat(), "reason": reason})
+    return made

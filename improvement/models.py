@@ -177,3 +177,18 @@ class ArticleLink(Base):
 
     improvement: Mapped[Improvement] = relationship(back_populates="article_links")
     article = relationship("Article", lazy="joined")
+
+
+class Rebase(Base):
+    """A quality lead's decision to calculate a metric's limits afresh from a date, after a sustained change;
+    never without a reason, which the charts and the timelines show."""
+    __tablename__ = "metric_rebases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metrics.id", ondelete="CASCADE"), index=True)
+    from_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    created_by: Mapped[User | None] = relationship(lazy="joined")

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _
 from markupsafe import Markup
 
-from improvement import charts, metrics
+from improvement import annotations, charts, metrics
 from improvement.effect import Effect, measured_effect
 from improvement.models import Improvement, Metric
 
@@ -78,15 +78,23 @@ def explain(effect: Effect, metric: Metric) -> list[str]:
     return [str(s) for s in sentences]
 
 
+def chart_annotations(improvement: Improvement, points: list | None = None) -> list[annotations.Annotation]:
+    """What changed and when within the chart's dates: the numbered legend under the run chart."""
+    points = series(improvement) if points is None else points
+    if improvement.metric is None or not points:
+        return []
+    first, last = points[0].when, max(points[-1].when, improvement.change_date or points[-1].when)
+    return annotations.for_improvement(improvement, first, last)
+
+
 def chart(improvement: Improvement, effect: Effect | None = None, *, small: bool = False) -> Markup | None:
-    """The run chart as SVG markup (charts.py escapes every user text itself)."""
+    """The run chart as SVG markup (charts.py escapes every user text itself), what changed marked on it."""
     metric, points = improvement.metric, series(improvement)
     if metric is None or not points:
         return None
     change = improvement.change_date or max(p.when for p in points)
-    unit = metric.unit if not metric.proportion else f"× {metric.scale:g} = {metric.unit}"
     svg = charts.run_chart_svg(points, effect, change, target=metrics.plotted(metric, improvement.target),
-                               title=metric.name, unit=unit, small=small)
+                               title=metric.name, unit=metrics.chart_unit(metric), small=small, annotations=chart_annotations(improvement, points))
     return Markup(svg)  # noqa: S704 - built by charts.run_chart_svg, which escapes title and unit
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from accounts.auth import User
 from core import audit
 from core.db import db, utcnow
-from core.errors import Invalid, refuse_if
+from core.errors import Conflict, Invalid, refuse_if
 from improvement import labels, metrics, phases, results
 from improvement import timeline as improvement_timeline
 from improvement.models import DIMENSIONS, OPEN_PHASES, SEVERITIES, SOURCES, ArticleLink, Improvement, Metric
@@ -22,6 +22,11 @@ from kb import service as kb_service
 
 CAUSE_LABELS_EN = {"people": "People", "process": "Process", "policy": "Policy", "place": "Place",
                    "product": "Product", "measurement": "Measurement"}
+
+
+class ChangedMeanwhile(Conflict):
+    """The edit was based on an older version than the one now saved (the article editor's conflict, for an
+    improvement): the page shows both and keeps what was typed."""
 
 
 @dataclass
@@ -103,8 +108,9 @@ def update_improvement(improvement: Improvement, details: ImprovementDetails, ac
     after = details.as_record()
     if base_version is not None and base_version != improvement.version:
         differing = ", ".join(str(labels.FIELD_LABELS[k]) for k in before if before[k] != after[k])
-        refuse_if([_("Someone else saved this improvement after you opened it. Your text is still in the form; "
-                     "saving again replaces theirs where the two differ: %(fields)s.", fields=differing or "—")])
+        raise ChangedMeanwhile(_("Someone else saved this improvement after you opened it. Your text is still in the "
+                                 "form; saving again replaces theirs where the two differ: %(fields)s.",
+                                 fields=differing or "—"))
     refuse_if(details_problems(details, improvement))
     changed = {k: v for k, v in after.items() if before[k] != v}
     if not changed:
@@ -199,7 +205,7 @@ def timeline(improvement: Improvement) -> list[improvement_timeline.Entry]:
     oldest first, each in words (improvement.timeline)."""
     events = audit.trail("improvement", improvement.id)
     if improvement.metric_id:
-        events += [e for e in audit.trail("metric", improvement.metric_id) if e.action == "add_measurements"]
+        events += [e for e in audit.trail("metric", improvement.metric_id) if e.action in ("add_measurements", "rebase")]
     return improvement_timeline.entries(sorted(events, key=lambda e: (e.at, e.id)))
 
 

@@ -29,7 +29,7 @@ KEY_LABELS = {
     "statement": _l("Root cause"), "category": _l("Category"), "whys": _l("Why-chain"),
     "evidence": _l("Evidence"), "verified": _l("Verified"), "description": _l("Action"), "kind": _l("Kind"),
     "due_on": _l("Due date"), "cause_id": _l("Addresses the cause"), "status": _l("Status"),
-    "done_on": _l("Done on"), "drop_reason": _l("Reason for dropping"),
+    "done_on": _l("Done on"), "drop_reason": _l("Reason for dropping"), "from_date": _l("Limits from"),
 }
 
 CODE_LABELS = {

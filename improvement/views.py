@@ -14,7 +14,7 @@ from core.errors import Invalid, on_refusal
 from core.forms import valid_or_400
 from improvement import causes_and_actions as work
 from improvement import dashboard as dashboard_queries
-from improvement import labels, metrics, phases, results, service
+from improvement import labels, metrics, phases, results, service, timeline
 from improvement.forms import (
     ActionForm,
     ButtonForm,
@@ -30,6 +30,7 @@ from improvement.forms import (
 )
 from improvement.models import PHASES, Improvement
 from kb import service as kb_service
+from kb.diff import line_diff
 
 bp = Blueprint("improvement", __name__, url_prefix="/improvements")
 
@@ -68,7 +69,8 @@ def render_page(improvement: Improvement, status: int = 200, problems: dict | No
     return render_template(
         "improvement/page.html", improvement=improvement, today=today, effect=effect,
         verdict_sentences=results.explain(effect, improvement.metric) if effect else [],
-        chart=results.chart(improvement, effect), checks=phases.gate(improvement, today),
+        chart=results.chart(improvement, effect), chart_notes=results.chart_annotations(improvement),
+        checks=phases.gate(improvement, today),
         next_phase=phases.FORWARD.get(improvement.phase), previous_phase=phases.BACK.get(improvement.phase),
         standard=service.standard_article(improvement), timeline=service.timeline(improvement),
         follow_ups=service.follow_ups(improvement), days_in_phases={phase: spent.days for phase, spent in phases.time_in_phases(improvement.periods,
@@ -131,11 +133,33 @@ def edit(improvement_id: int):
         form.base_version.data = str(improvement.version)
     if form.validate_on_submit():
         on_refusal(lambda refusal: _edit_page(form, improvement, refusal))
+        on_refusal(lambda refusal: _conflict_page(improvement_id, form, refusal), service.ChangedMeanwhile)
         changed = service.update_improvement(improvement, form.details(), current_user,
                                              base_version=form.opened_at_version())
         flash(_("Saved.") if changed else _("Nothing changed."), "success")
         return to_page(improvement)
     return _edit_page(form, improvement)
+
+
+def _details_text(details: service.ImprovementDetails) -> str:
+    """The details as lines "Label: value" (a long text under its label), for the diff of a conflict."""
+    names, lines = timeline.Names(), []
+    for key, value in details.as_record().items():
+        shown = timeline.format_value(key, value, names)
+        lines += [f"{timeline.key_label(key)}:", *shown.splitlines(), ""] if "\n" in shown else \
+            [f"{timeline.key_label(key)}: {shown}"]
+    return "\n".join(lines)
+
+
+def _conflict_page(improvement_id: int, form: ImprovementForm, refusal):
+    """Someone saved first: the saved details, what differs, and the form with every word typed (the next save is
+    based on the version saved now)."""
+    current = improvement_or_404(improvement_id)
+    form.base_version.data = str(current.version)
+    form.form_errors.extend(refusal.problems)
+    saved = _details_text(service.ImprovementDetails.of(current))
+    return render_template("improvement/conflict.html", form=form, improvement=current, saved=saved,
+                           diff=line_diff(saved, _details_text(form.details()))), 409
 
 
 @bp.post("/<int:improvement_id>/phase")
@@ -225,7 +249,8 @@ def report(improvement_id: int):
     effect = results.effect_of(improvement)
     return render_template("improvement/report.html", improvement=improvement, effect=effect,
                            verdict_sentences=results.explain(effect, improvement.metric) if effect else [],
-                           chart=results.chart(improvement, effect), standard=service.standard_article(improvement),
+                           chart=results.chart(improvement, effect), chart_notes=results.chart_annotations(improvement),
+                           standard=service.standard_article(improvement),
                            today=date.today(), printed_at=utcnow())
 
 

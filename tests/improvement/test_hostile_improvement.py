@@ -794,3 +794,45 @@ def test_measurements_too_close_together_to_label_still_chart(client, login_as, 
     rows = "\n".join(f"{(TODAY - timedelta(days=d)).isoformat()},3e-323" for d in (3, 2))
     answer = client.submit(f"{page}/measurements", {"kind": "paste", "rows": rows}, token_from=page)
     assert answer.status_code == 303 and count(Measurement) == 2 and shown_everywhere(client, improvement.id)
+
+
+# ---- recalculating a metric's limits, opening an improvement from knowledge demand -------------------------
+
+@FUZZ
+@given(hostile=fuzzing(from_date=DATES, reason=st.one_of(TEXT, st.sampled_from(["", " ", "x" * 2001, "x" * 2000]))),
+       metric_id=st.sampled_from(["hours", "0", "999999", "-1"]))
+def test_a_rebase_never_fails_and_is_kept_only_with_a_reason(app, client, login_as, make_improvement, make_article,
+                                                             hostile, metric_id):
+    from improvement import metrics
+    from improvement.models import Rebase
+    reg = register(app, login_as, make_improvement, make_article)
+    if not db.session.scalar(select(func.count()).select_from(Measurement).where(
+            Measurement.metric_id == reg.hours.metric_id)):
+        metrics.add_readings(reg.hours.metric, [metrics.Reading(TODAY - timedelta(weeks=i), 10 + i % 3)
+                                                for i in range(10)], reg.lead, "test")
+        db.session.commit()
+    ident = str(reg.hours.metric_id) if metric_id == "hours" else metric_id
+    prefix = f"metric{ident}-"
+    sent = {prefix + name: value for name, value in
+            form({"from_date": (TODAY - timedelta(weeks=8)).isoformat(), "reason": "The rota lasted"}, hostile).items()}
+    before = count(Rebase)
+    answer = client.post(f"/improvements/metrics/{ident}/rebase",
+                         data={prefix + "csrf_token": client.csrf(TOKEN_PAGE), **sent})
+    assert answered_cleanly(answer)
+    assert count(Rebase) == before + (1 if answer.status_code == 303 else 0)
+    if answer.status_code == 303:
+        made = db.session.scalars(select(Rebase).order_by(Rebase.id.desc())).first()
+        assert made.reason.strip() and made.from_date <= TODAY
+        assert client.get("/improvements/metrics/overview").status_code == 200
+        assert strict_json(client.get("/api/v1/metrics/overview"))
+
+
+@FUZZ
+@given(language=SHORT)
+def test_opening_an_improvement_from_knowledge_demand_never_fails(app, client, login_as, make_improvement,
+                                                                  make_article, language):
+    register(app, login_as, make_improvement, make_article)
+    before = count(Improvement)
+    answer = client.submit("/improvements/knowledge-demand/improvement", {"language": language},
+                           token_from=TOKEN_PAGE)
+    assert answered_cleanly(answer) and count(Improvement) == before   # no search logged: nothing to open

@@ -1,4 +1,4 @@
-"""Editing an improvement's details: a save over someone else's newer save is refused with the text kept,
+"""Editing an improvement's details: a save over someone else's newer save shows both with the text kept,
 and a cycle already under way can be opened with the date it started."""
 import re
 from datetime import date, timedelta
@@ -34,8 +34,12 @@ def test_a_save_over_a_newer_save_is_refused_and_keeps_what_was_typed(client, lo
     db.session.commit()
 
     answer = client.submit(edit, mine | {"title": "Slow replies to e-mail", "what_changed": "A rota"}, token_from=edit)
-    assert answer.status_code == 400
+    assert answer.status_code == 409            # the "changed meanwhile" page articles have
+    assert "Someone else saved this improvement first" in answer.text
     assert "Someone else saved this improvement after you opened it" in answer.text
+    saved, differences = answer.text.split("The saved version")[1].split("Differences: saved version")
+    assert "Touchpoint: Phone" in saved and "Title: Slow replies" in saved
+    assert 'class="diff-added"' in differences and "Slow replies to e-mail" in differences
     assert "saving again replaces theirs where the two differ: title, touchpoint, what changed." in answer.text
     assert "Slow replies to e-mail" in answer.text and "A rota" in answer.text  # nothing typed is lost
     assert stored(improvement.id).title == "Slow replies" and stored(improvement.id).touchpoint == "Phone"

@@ -106,3 +106,27 @@ def test_one_point_draws_one_circle_and_no_line():
 def test_chart_without_an_effect_still_draws_the_points():
     svg = run_chart_svg(series([1, 2]), None, CHANGE)
     assert len(ET.fromstring(svg).findall(f".//{SVG}circle")) == 2
+
+
+def test_the_spc_chart_rings_marked_points_greys_those_before_a_rebase_and_escapes_annotations():
+    from improvement.annotations import Annotation
+    from improvement.charts import spc_chart_svg
+    from improvement.spc import read
+    points = series([100, 100, 100, 10, 12, 10, 12, 10, 30])
+    reading = read(points, "xmr", "higher", since=points[3].when)   # 10,12,10,12,10,30: 30 is outside
+    note = Annotation(1, points[4].when, "rebase", "New rota <script>")
+    svg = spc_chart_svg(points, reading, title="Hours & more", annotations=[note])
+    root = ET.fromstring(svg)
+    # from the rebase: mean 14, MR-bar 28 / 5 = 5.6, upper limit 14 + 14.9 = 28.9 < 30; nothing else is marked
+    assert len(with_class(root, "outside")) == 1 and len(with_class(root, "earlier")) == 3
+    assert len(with_class(root, "rebase-marker")) == 1 and "<script>" not in svg
+    assert "New rota &lt;script&gt;" in svg and "Hours &amp; more" in svg
+
+
+def test_the_funnel_plot_rings_the_units_above_the_limit():
+    from improvement.charts import funnel_svg
+    from improvement.spc import funnel
+    found = funnel([("A", 1, 2), ("B", 30, 100), ("C", 10, 100), ("D", 19, 198)])
+    root = ET.fromstring(funnel_svg(found, {"B": "Refunds <b>"}, title="No answers", scale=100, unit="%"))
+    assert len(with_class(root, "outside")) == 1 and len(with_class(root, "point")) == 4
+    assert len(with_class(root, "limit-3")) == 2 and len(with_class(root, "limit-2")) == 2
