@@ -41,6 +41,7 @@ class User(UserMixin, Base):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(10))
+    email: Mapped[str | None] = mapped_column(String(254))  # where notifications are mailed (notify/)
     # part of every session's user id: a new one (new password, deactivation) ends all other sessions
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16), server_default="")
     active: Mapped[bool] = mapped_column(default=True)

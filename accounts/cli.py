@@ -18,13 +18,14 @@ users = AppGroup("users", help="Create and list users, set a password.")
               help=f"One of {', '.join(auth.ROLES)}; repeat for several.")
 @click.option("--password", help="Leave out to have a strong one generated and printed once.")
 @click.option("--display-name", default="")
-def create_user(name: str, roles: tuple[str, ...], password: str | None, display_name: str):
+@click.option("--email", default="", help="Where notifications are mailed.")
+def create_user(name: str, roles: tuple[str, ...], password: str | None, display_name: str, email: str):
     """Create user NAME with one or more roles."""
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     try:
         people.check_new_password(password, name, field="password")
-        auth.create_user(name, list(roles), password, display_name)
+        people.set_email(auth.create_user(name, list(roles), password, display_name), email, None)
         db.session.commit()
     except Invalid as problem:
         db.session.rollback()

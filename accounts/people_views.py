@@ -37,6 +37,8 @@ class RolesField(SelectMultipleField):
 
 class PersonForm(FlaskForm):
     display_name = StringField(_l("Display name"), filters=[_strip], validators=[Length(max=120)])
+    email = StringField(_l("E-mail address (for notifications)"), filters=[_strip],
+                        render_kw={"autocomplete": "off", "type": "email"}, validators=[Length(max=people.MAX_EMAIL)])
     roles = RolesField(_l("Roles"), validators=[_at_least_one])
 
     def __init__(self, *args, **kwargs):
@@ -80,7 +82,7 @@ def new_user():
     if form.validate_on_submit():
         on_refusal(lambda refusal: _form_page(form, None, refusal))
         made = people.add_user(current_user, form.username.data, form.display_name.data,
-                               form.roles.data, form.password.data)
+                               form.roles.data, form.password.data, form.email.data)
         flash(_("User %(name)s added.", name=made.username), "success")
         return redirect(url_for("people.users"))
     return _form_page(form, None)
@@ -93,7 +95,8 @@ def edit_user(user_id: int):
     form = EditPersonForm(obj=person, roles=sorted(person.roles, key=auth.ROLES.index), username=person.username)
     if form.validate_on_submit():
         on_refusal(lambda refusal: _form_page(form, person, refusal))
-        people.update_user(person, current_user, form.display_name.data, form.roles.data, form.active.data)
+        people.update_user(person, current_user, form.display_name.data, form.roles.data, form.active.data,
+                           form.email.data)
         if form.new_password.data:
             people.set_password(person, form.new_password.data, current_user)
         flash(_("User %(name)s saved.", name=person.username), "success")

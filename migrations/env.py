@@ -9,6 +9,7 @@ import improvement.models  # noqa: F401
 import kb.feedback.models  # noqa: F401
 import kb.models  # noqa: F401
 import kb.search.models  # noqa: F401
+import notify.models  # noqa: F401
 import onboarding.models  # noqa: F401
 from core import config as settings
 from core.db import Base, make_engine
