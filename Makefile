@@ -3,11 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 PO     := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= 2
+# `make run` mails notifications to aiosmtpd's debugging server here (README: Notifications)
+MAIL_HOST ?= 127.0.0.1
+MAIL_PORT ?= 8025
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test lint bench install translations lock clean
@@ -15,9 +19,10 @@ CHROMIUM ?= /usr/bin/chromium
 run: install
 	$(BIN)/flask --app wsgi init --demo
 	@echo "Servicebook on http://$(HOST):$(PORT)/ (demo users: staff, editor, publisher, trainer, quality_lead, admin; password: servicebook)"
-	SERVICEBOOK_ENV=development $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	@echo "Notification mail goes to $(MAIL_HOST):$(MAIL_PORT); to read it, run in another terminal: $(BIN)/python -m aiosmtpd -n -l $(MAIL_HOST):$(MAIL_PORT)"
+	SERVICEBOOK_ENV=development MAIL_SERVER=$(MAIL_HOST) MAIL_PORT=$(MAIL_PORT) SITE_URL=http://$(HOST):$(PORT) $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-test: install
+test: install $(NODE_STAMP)
 	@if [ ! -x $(CHROMIUM) ]; then \
 	  echo "Installing Debian's chromium for the browser tests (apt-get install chromium fonts-noto-cjk)"; \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
@@ -46,6 +51,14 @@ bench: install
 
 install: $(STAMP) $(MO)
 
+# axe-core for the browser tests' accessibility checks, from package-lock.json (`npm ci`); Debian's nodejs
+# and npm are installed with apt-get when npm is missing. Nothing in node_modules/ is served.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Installing Debian's nodejs and npm for axe-core (apt-get install nodejs npm)"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Servicebook needs Python 3.11 or newer; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
@@ -73,4 +86,4 @@ translations: $(STAMP)
 	$(BIN)/pybabel update -i translations/messages.pot -d translations
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info node_modules

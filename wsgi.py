@@ -6,13 +6,14 @@ import core
 import demo
 import improvement
 import kb
+import notify
 import onboarding
 from core import config as settings_source
 from core.db import db
 
 # Each package wires itself (blueprints, commands, listeners, template globals, hooks), in this order:
 # a package's hooks are filled by the packages after it.
-PACKAGES = (core, accounts, kb, onboarding, improvement, demo)
+PACKAGES = (core, accounts, kb, onboarding, improvement, notify, demo)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -52,10 +53,12 @@ def after_forking(app: Flask) -> None:
 
 
 def before_exiting(app: Flask) -> None:
-    """A worker leaving writes the article views it still holds."""
+    """A worker leaving writes the article views it still holds and lets its mail sender finish."""
     from kb.feedback import view_counts
+    from notify import sender
     with app.app_context():
         view_counts.write_held()
+    sender.wait_for_background(10)
 
 
 def __getattr__(name: str):

@@ -7,7 +7,7 @@ and the packages that use it fill that place when the app starts, so imports kee
   answer is a rendered template, so it is escaped where it carries users' text).
 
 The places: "article-header", "article-end" (kb's article page), "evidence-actions" (kb's content
-health and flag queue), "demo-content" (`flask init --demo`), "database-restored" (`flask restore`)."""
+health and flag queue), "content-health" (a section of kb's content health page), "demo-content" (`flask init --demo`), "database-restored" (`flask restore`)."""
 from collections.abc import Callable
 
 from flask import Flask, current_app

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from accounts import auth
 from core.db import db
-from demo import checks, feedback, improvements, onboarding
+from demo import checks, feedback, improvements, measured, onboarding
 from kb import transfer
 from kb.models import Article
 from kb.search import synonyms
@@ -25,14 +25,16 @@ def load() -> str:
         return "The database has articles already; demo content not loaded."
     for role in auth.ROLES:
         if auth.find_user(role) is None:
-            auth.create_user(role, [role], PASSWORD, display_name=role.replace("_", " ").title())
+            user = auth.create_user(role, [role], PASSWORD, display_name=role.replace("_", " ").title())
+            user.email = f"{role}@example.com"  # notifications are mailed there (see `make run`)
     try:
         report = transfer.import_folder(ARTICLES, auth.find_user("admin"), current_app.config["MAX_BODY_CHARS"])
     except transfer.ImportFailed as failed:
         db.session.rollback()
         raise click.ClickException("The demo content is broken; nothing was loaded:\n  "
                                    + "\n  ".join(failed.problems)) from None
-    loaded = [improvements.load(), feedback.load(), onboarding.load(), checks.load(), load_synonyms()]
+    loaded = [improvements.load(), feedback.load(), measured.load(), onboarding.load(), checks.load(),
+              load_synonyms()]
     db.session.commit()
     return f"Demo content loaded: {len(auth.ROLES)} users, {len(report.created)} articles. {' '.join(loaded)}"
 

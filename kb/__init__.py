@@ -1,6 +1,6 @@
 """The knowledge base: articles, their lifecycle and revisions, categories and tags, import and export,
 pages and the JSON API; kb.search and kb.feedback below it. Uses core and accounts; other packages show
-their parts on kb's pages through core.hooks ("article-header", "article-end", "evidence-actions")."""
+their parts on kb's pages through core.hooks ("article-header", "article-end", "evidence-actions", "content-health")."""
 from flask import Flask
 
 

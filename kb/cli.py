@@ -1,4 +1,4 @@
-"""`flask kb import DIR` and `flask kb export DIR`."""
+"""`flask kb import DIR`, `flask kb export DIR` and `flask kb rerender`."""
 from pathlib import Path
 
 import click
@@ -7,9 +7,10 @@ from flask.cli import AppGroup
 
 from accounts.auth import find_user
 from core.db import db
-from kb import transfer
+from kb import rerender, transfer
+from kb.search import index as search_index
 
-group = AppGroup("kb", help="Import and export articles as Markdown files.")
+group = AppGroup("kb", help="Import and export articles as Markdown files; render them again.")
 
 
 @group.command("import")
@@ -39,3 +40,31 @@ def export_articles(folder: Path):
     """Write every article to FOLDER/<slug>.md with its front matter."""
     count = transfer.export_folder(folder)
     click.echo(f"Exported {count} articles to {folder}.")
+
+
+@group.command("rerender")
+@click.option("--dry-run", is_flag=True, help="List the articles whose shown text would change; change nothing.")
+def rerender_articles(dry_run: bool):
+    """Render every article again with today's Markdown rules; list those whose shown text changes, reindex them."""
+    total = rerender.Batch()
+    for batch in rerender.rerender(write=not dry_run):
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        for change in batch.changes:
+            click.echo(f"{change.article_id}\t{change.title}\t+{change.gained} -{change.lost} words")
+        total.add(batch)
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{total.rendered} articles rendered again: the HTML of {total.html_changed} {verb}, the words "
+               f"of {len(total.changes)} (+{sum(c.gained for c in total.changes)} "
+               f"-{sum(c.lost for c in total.changes)} words), the spacing only of "
+               f"{total.text_changed - len(total.changes)}.")
+    if not dry_run:
+        indexed = search_index.catch_up(wait=60)
+        drift = search_index.check()  # and what was indexed under older rules for the shown text
+        rerender.mark_for_reindexing(drift.missing + drift.stale)
+        db.session.commit()
+        indexed += search_index.catch_up(wait=60)
+        click.echo(f"Reindexed {indexed} articles; "
+                   f"{search_index.pending_count()} still pending ('flask search update' indexes them).")

@@ -12,7 +12,7 @@ from core import audit
 from core.db import db
 from core.errors import NotAllowed, on_refusal
 from core.forms import show_refusal, valid_or_400
-from core.markdown import render
+from core.markdown import rendering
 from kb import categories, queries, service
 from kb.diff import line_diff
 from kb.feedback import service as feedback
@@ -106,6 +106,7 @@ def new_article():
         on_refusal(lambda refusal: _collision_page(form, None), service.SaveCollision)
         created = service.create_article(form.content(), current_user, form.note.data or "")
         flash(_("Draft saved."), "success")
+        _warn_of_html_shown_as_text(form)
         return redirect(url_for("kb.article", article_id=created.id, slug=created.slug))
     return _editor_page(form, None)
 
@@ -128,14 +129,31 @@ def edit_article(article_id: int):
         revised = service.revise_article(found, form.version(), form.content(), current_user,
                                          form.note.data or "", major=form.major.data)
         flash(_("Saved as revision %(n)s.", n=revised.number) if revised else _("Nothing changed."), "success")
+        _warn_of_html_shown_as_text(form)
         return redirect(url_for("kb.article", article_id=found.id, slug=found.slug))
     return _editor_page(form, found)
 
 
 def _editor_page(form: ArticleForm, found: Article | None):
-    preview = render(form.body.data or "") if form.preview.data else None
+    shown = rendering(form.body_text()) if request.method == "POST" and not form.body.errors else None
     status = 400 if form.errors else 200
-    return render_template("kb/edit.html", form=form, article=found, preview=preview), status
+    return render_template("kb/edit.html", form=form, article=found,
+                           preview=shown.html if shown and form.preview.data else None,
+                           html_shown_as_text=_html_shown_as_text(shown.shown_as_text) if shown else None), status
+
+
+def _html_shown_as_text(tags: tuple[str, ...], most: int = 8) -> str | None:
+    """The warning that HTML typed into the body is shown as text (the tags, as typed, the first few)."""
+    if not tags:
+        return None
+    listed = ", ".join(tags[:most]) + (" …" if len(tags) > most else "")
+    return _("Readers will see this HTML as text, as you typed it, not as markup: %(tags)s. To show code, "
+             "put it between backticks, like `<b>`.", tags=listed)
+
+
+def _warn_of_html_shown_as_text(form: ArticleForm) -> None:
+    if warning := _html_shown_as_text(rendering(form.body_text()).shown_as_text):
+        flash(warning, "warning")
 
 
 def _collision_page(form: ArticleForm, found: Article | None):

@@ -18,6 +18,7 @@ from kb import categories, service
 from kb.models import Article
 from tests.support.gunicorn import live_server  # noqa: F401  (a fixture: the site under gunicorn)
 from tests.support.pgserver import PostgresUnavailable, running_postgres
+from tests.support.smtp import mailbox  # noqa: F401  (a fixture: a real SMTP server, for notify's tests)
 from wsgi import create_app
 
 PASSWORD = "correct horse battery"

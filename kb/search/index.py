@@ -67,7 +67,7 @@ def make_schema() -> Schema:
 
 
 TAG_RE = re.compile(r"<[^>]+>")
-BLOCK_END_RE = re.compile(r"</(p|h[1-6]|li|tr|pre|blockquote|table)>|<br\s*/?>", re.I)
+BLOCK_END_RE = re.compile(r"</(p|h[1-6]|li|tr|td|th|dt|dd|div|pre|blockquote|table)>|<(br|hr)\s*/?>", re.I)
 
 
 def plain_text(body_html: str) -> str:

@@ -14,6 +14,7 @@ from improvement import causes_and_actions
 from improvement.metrics import catalogue
 from kb.feedback import service as feedback
 from kb.search import synonyms
+from notify.models import Notification
 from onboarding import paths
 
 ROLES = ("anonymous", "staff", "editor", "publisher", "trainer", "quality_lead", "admin")
@@ -88,6 +89,10 @@ TABLE = {
     ("GET", "improvement.page"): LOGGED_IN,
     ("GET", "improvement.report"): LOGGED_IN,
     ("GET", "improvement.dashboard"): LEADS,
+    ("GET", "measured.metric_overview"): LEADS,
+    ("POST", "measured.rebase"): LEADS,
+    ("GET", "measured.knowledge_demand"): LEADS,
+    ("POST", "measured.open_from_demand"): LEADS,
     ("GET", "improvement.new"): LEADS, ("POST", "improvement.new"): LEADS,
     ("GET", "improvement.edit"): LEADS, ("POST", "improvement.edit"): LEADS,
     ("POST", "improvement.move"): LEADS,
@@ -107,6 +112,15 @@ TABLE = {
     ("GET", "improvement_api.improvement"): LOGGED_IN,
     ("GET", "improvement_api.metric_catalogue"): LOGGED_IN,
     ("POST", "improvement_api.push_measurements"): LEADS,
+    ("GET", "notify.inbox_page"): LOGGED_IN,
+    ("POST", "notify.open_one"): LOGGED_IN,  # someone else's notification is not found (404), not refused
+    ("POST", "notify.mark_read"): LOGGED_IN,
+    ("POST", "notify.mark_all_read"): LOGGED_IN,
+    ("GET", "notify.preferences"): LOGGED_IN, ("POST", "notify.preferences"): LOGGED_IN,
+    ("GET", "notify.undelivered"): {"admin"},
+    ("POST", "notify.send_again"): {"admin"},
+    ("GET", "improvement_api.metric_overview"): LEADS,
+    ("GET", "api_description.openapi_json"): EVERYONE,
 }
 NOT_CHECKED = {"static"}
 
@@ -142,7 +156,8 @@ def site(app, make_user, make_article, make_improvement):
            "user_id": users["staff"].id, "improvement_id": improvement.id,
            "cause_id": cause.id, "action_id": action.id,
            "metric_id": catalogue()[0].id, "flag_id": flagged.id, "path_id": path.id, "item_id": item.id,
-           "assignment_id": path.assignments[0].id, "synonym_id": synonym.id}
+           "assignment_id": path.assignments[0].id, "synonym_id": synonym.id,
+           "notification_id": db.session.query(Notification.id).filter_by(kind="flag_raised").scalar()}
     return ids, bearer
 
 
