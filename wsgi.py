@@ -52,10 +52,9 @@ def after_forking(app: Flask) -> None:
 
 
 def before_exiting(app: Flask) -> None:
-    """A worker leaving writes the article views it still holds."""
-    from kb.feedback import view_counts
-    with app.app_context():
-        view_counts.write_held()
+    """A worker leaving writes what its batches still hold (article views, the search log)."""
+    from core import batch
+    batch.write_all(app)
 
 
 def __getattr__(name: str):

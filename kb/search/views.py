@@ -16,11 +16,11 @@ bp = Blueprint("search", __name__)
 def results():
     wanted = search_request.read(request.args)
     found = search_request.run(wanted, current_user, current_app.config["SEARCH_PAGE_SIZE"])
-    log_id = None
+    log_token = None
     if wanted.page == 1:  # turning pages is the same search, counted once
-        log_id = search_log.record(found.text, wanted.filters.describe(), found.total, found.millis, current_user)
+        log_token = search_log.record(found.text, wanted.filters.describe(), found.total, found.millis, current_user)
     return render_template("kb/search/results.html", q=found.text, wanted=wanted, results=found,
-                           log_id=log_id, category_names=categories.names_by_id())
+                           log_token=log_token, category_names=categories.names_by_id())
 
 
 @bp.get("/search/suggest")
