@@ -29,7 +29,7 @@ def search():
     found = search_request.run(wanted, current_user, current_app.config["SEARCH_PAGE_SIZE"])
     search_log.record(found.text, wanted.filters.describe(), found.total, found.millis, current_user, source="api")
     return jsonify({
-        "query": found.text, "total": found.total, "page": found.page, "pages": found.pages,
+        "query": found.text, "total": found.total, "total_capped": found.capped, "page": found.page, "pages": found.pages,
         "did_you_mean": found.did_you_mean or None, "any_word": found.any_word, "millis": round(found.millis, 2),
         "hits": [{"id": h.id, "title": h.title, "url": _article_url(h.id, h.slug),
                   "snippet": str(h.snippet), "score": h.score, "type": h.type, "language": h.language,
