@@ -266,7 +266,8 @@ def measure(port: int, master: int, paths_file: Path, script: Path, header: str,
     result = run_wrk(port, paths_file, script, header, seconds, connections, threads)
     wall = time.monotonic() - started
     busy1, total1 = machine_busy_seconds()
-    worker_cpu = {pid: (cpu_seconds(pid) - before[pid]) / wall * 100 for pid in workers}
+    worker_seconds = {pid: cpu_seconds(pid) - before[pid] for pid in workers}
+    worker_cpu = {pid: seconds / wall * 100 for pid, seconds in worker_seconds.items()}
     duration = result["duration_us"] / 1e6
     ok = result["statuses"].get("200", 0)
     socket_errors = sum(v for k, v in result["errors"].items() if k != "status")
@@ -282,6 +283,7 @@ def measure(port: int, master: int, paths_file: Path, script: Path, header: str,
         "socket_errors": result["errors"], "kb_per_response": round(result["bytes"] / max(1, result["requests"]) / 1024, 1),
         "client_cpu_pct": round(client_pct, 1),
         "worker_cpu_pct": [round(v, 1) for v in worker_cpu.values()],
+        "worker_cpu_ms_per_request": round(sum(worker_seconds.values()) * 1000 / max(1, result["requests"]), 2),
         "machine_cpu_pct": round(machine_pct, 1),  # out of cores * 100
         "other_cpu_pct": round(max(0.0, machine_pct - client_pct - sum(worker_cpu.values())), 1),
         "worker_rss_mb": [round(rss_mb(pid), 1) for pid in workers],
@@ -303,12 +305,13 @@ def table(figures: dict) -> str:
              f"gunicorn {figures['workers']} sync workers, wrk {figures['threads']} threads, {figures['duration']} s "
              f"per target after {figures['warmup']} s warm-up; the load generator shares the {os.cpu_count()} cores; "
              f"queries: the {figures['mix']} mix ({figures['queries']} queries); no result cache (cold)",
-             f"{'target':<7}{'conns':>6}{'req/s':>9}{'of hello':>9}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'errors':>7}"
+             f"{'target':<7}{'conns':>6}{'req/s':>9}{'of hello':>9}{'CPU ms/req':>11}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'errors':>7}"
              f"{'kB/resp':>8}{'wrk CPU':>8}{'workers CPU':>13}{'other':>7}{'worker PSS MB':>15}"]
     for run in figures["runs"]:
         hello = figures["runs_by_key"].get(f"hello/{run['connections']}")
         ratio = f"{run['requests_per_s'] / hello['requests_per_s'] * 100:.1f}%" if hello else "-"
         lines.append(f"{run['target']:<7}{run['connections']:>6}{run['requests_per_s']:>9.1f}{ratio:>9}"
+                     f"{run['worker_cpu_ms_per_request']:>11.2f}"
                      f"{run['p50_ms']:>8.1f}{run['p99_ms']:>8.1f}{run['max_ms']:>8.1f}{run['errors']:>7}"
                      f"{run['kb_per_response']:>8.1f}{run['client_cpu_pct']:>7.0f}%"
                      f"{' + '.join(f'{c:.0f}%' for c in run['worker_cpu_pct']):>13}{run['other_cpu_pct']:>6.0f}%"
@@ -319,6 +322,7 @@ def table(figures: dict) -> str:
             lines.append(f"target: search page >= 300 req/s at 1x ({run['connections']} connections): "
                          f"{'met' if rps >= 300 else f'MISSED by {300 - rps:.0f} req/s'} ({rps:.0f} req/s)")
     lines.append(f"search_log rows written during the runs: {figures['logged']:,} (one per search request, in batches)")
+    lines.append("CPU ms/req: the workers' CPU time per request (what a request costs, whatever else runs)")
     lines.append(f"worker PSS before load: {' / '.join(f'{m:.0f}' for m in figures['pss_idle_mb'])} MB (RSS "
                  f"{' / '.join(f'{m:.0f}' for m in figures['rss_idle_mb'])}); CPU %: of one core (wrk, each worker); "
                  f"'other' = the rest of the machine")

@@ -421,7 +421,7 @@ def merge_in_background_if_fragmented(index: SearchIndex) -> threading.Thread | 
 
 
 def rebuilt_message() -> str:
-    return f"Search index rebuilt: {rebuild()} articles."
+    return f"Search index rebuilt: {rebuild(procs=os.cpu_count() or 1)} articles."
 
 
 @dataclass
