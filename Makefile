@@ -34,9 +34,10 @@ test: install $(NODE_STAMP)
 lint: install
 	$(BIN)/ruff check .
 
-# Benchmarks (not part of `make test`; they read ../shared/corpus): search latency at 1x and 10x the
-# reference corpus; the search page and API, then five pages at 16 and 64 connections, with gunicorn on
-# 2 workers and Debian's wrk; the one-minute concurrency run (20 clients editing and measuring at once).
+# Benchmarks (not part of `make test`; they read ../shared/corpus): search latency at 1x (the reference
+# queries and the common words); hello-world, the search page and the API at 16 and 64 connections in one
+# gunicorn (2 workers, Debian's wrk); the growth curve at 1x, 3x, 10x and 30x; five pages under load; the
+# one-minute concurrency run (20 clients editing and measuring at once). About 40 minutes in all.
 BENCH_DIR ?= /tmp/servicebook-bench-1x
 
 bench: install
@@ -44,8 +45,8 @@ bench: install
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); $$SUDO apt-get install -y -qq wrk; }
 	rm -rf $(BENCH_DIR)
 	$(BIN)/python bench/search.py --keep $(BENCH_DIR)
-	$(BIN)/python bench/search.py --copies 10
 	$(BIN)/python bench/http.py --reuse $(BENCH_DIR)
+	$(BIN)/python bench/growth.py
 	$(BIN)/python bench/load.py --reuse $(BENCH_DIR)
 	$(BIN)/python bench/concurrency.py
 

@@ -53,11 +53,11 @@ def after_forking(app: Flask) -> None:
 
 
 def before_exiting(app: Flask) -> None:
-    """A worker leaving writes the article views it still holds and lets its mail sender finish."""
-    from kb.feedback import view_counts
+    """A worker leaving writes what its batches still hold (article views, the search log) and lets its mail
+    sender finish."""
+    from core import batch
     from notify import sender
-    with app.app_context():
-        view_counts.write_held()
+    batch.write_all(app)
     sender.wait_for_background(10)
 
 

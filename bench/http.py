@@ -1,25 +1,28 @@
-"""HTTP load on the search page and the JSON search API: gunicorn with 2 sync workers, wrk with 16 connections.
+"""HTTP load on the search page and the JSON search API beside a hello-world route in the same gunicorn.
 
     apt-get install -y wrk                   # the load generator (Debian/Ubuntu package `wrk`)
-    .venv/bin/python bench/http.py           # builds the 1x corpus database first (about 1-2 minutes)
-    .venv/bin/python bench/http.py --duration 20 --connections 16 --json
+    .venv/bin/python bench/http.py           # builds the 1x corpus database first (about a minute)
+    .venv/bin/python bench/http.py --duration 20 --connections 16,64 --mix common --json
     .venv/bin/python bench/search.py --keep /tmp/sb1x && .venv/bin/python bench/http.py --reuse /tmp/sb1x
 
-Makes a database and index like bench/search.py (the reference corpus imported once through the
-importer, then `search_index.rebuild()`), or reuses a folder made with `bench/search.py --keep`;
-starts `.venv/bin/gunicorn --workers 2 --bind 127.0.0.1:PORT wsgi:app` on it (DATABASE_URL,
-SERVICEBOOK_INSTANCE, SERVICEBOOK_ENV=development), logs in through the login form as a staff user
-(session cookie) and issues that user an API token, warms both workers up, then drives each target
-for `--duration` seconds with wrk (`--connections` keep-alive connections, 2 threads, a Lua script
-cycling through the 200 queries of search-queries.json and counting every status code):
+Makes a database and index like bench/search.py, or reuses a folder made with `bench/search.py --keep`;
+starts `.venv/bin/gunicorn --workers 2 bench.hello_site:app` on it (the site as `wsgi:app` serves it,
+plus a bare Flask hello-world at /hello/ in the same workers; DATABASE_URL, SERVICEBOOK_INSTANCE,
+SERVICEBOOK_ENV=development), logs in through the login form as a staff user (session cookie) and
+issues that user an API token, then, for each number of connections (16 and 64), warms up and drives
+each target for `--duration` seconds with wrk (keep-alive connections, 2 threads, a Lua script cycling
+through the queries and counting every status code):
 
+  hello GET /hello/                    (a Flask hello-world: what the server and the machine can do)
   page  GET /search?q=...              (the HTML results page, with the session cookie)
   api   GET /api/v1/search?q=...       (JSON, Authorization: Bearer <token>)
 
-Prints requests/s, p50/p99 latency, errors (socket errors and any status but 200), the CPU used by
-wrk, by each worker and by everything else on the machine during the run, and each worker's RSS.
-The load generator shares the machine's cores with gunicorn, so the figures are a lower bound.
-Target: the search page at 300 requests/s or more at 1x on a 2-core machine.
+The queries are the 50 common words of bench/corpus.py (each matches 80 to 500 pages at 1x) or the 200
+of search-queries.json (`--mix`). There is no result cache: every figure is cold. Prints requests/s and
+its ratio to hello-world at the same number of connections (the noise of a shared machine cancels out
+of the ratio), p50/p99 latency, errors (socket errors and any status but 200), the CPU used by wrk, by
+each worker and by everything else on the machine, and each worker's memory (PSS).
+Target: the search page at 300 requests/s or more at 1x on a 2-core machine (5 % of hello-world).
 """
 import sys
 from pathlib import Path
@@ -124,7 +127,7 @@ def start_gunicorn(folder: Path, url: str, port: int, workers: int, log: Path) -
     env = {k: v for k, v in os.environ.items() if k not in ("SEARCH_INDEX_PATH", "SECRET_KEY")}
     env.update(DATABASE_URL=url, SERVICEBOOK_INSTANCE=str(folder / "instance"), SERVICEBOOK_ENV="development")
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers),
-               "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+               "--bind", f"127.0.0.1:{port}", "bench.hello_site:app"]  # the site, and /hello beside it
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -222,6 +225,14 @@ def machine_busy_seconds() -> tuple[float, float]:
     return (sum(values[:8]) - idle) / TICKS, sum(values[:8]) / TICKS
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: the worker's own memory plus its share of what it shares with the others."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -255,7 +266,8 @@ def measure(port: int, master: int, paths_file: Path, script: Path, header: str,
     result = run_wrk(port, paths_file, script, header, seconds, connections, threads)
     wall = time.monotonic() - started
     busy1, total1 = machine_busy_seconds()
-    worker_cpu = {pid: (cpu_seconds(pid) - before[pid]) / wall * 100 for pid in workers}
+    worker_seconds = {pid: cpu_seconds(pid) - before[pid] for pid in workers}
+    worker_cpu = {pid: seconds / wall * 100 for pid, seconds in worker_seconds.items()}
     duration = result["duration_us"] / 1e6
     ok = result["statuses"].get("200", 0)
     socket_errors = sum(v for k, v in result["errors"].items() if k != "status")
@@ -271,9 +283,11 @@ def measure(port: int, master: int, paths_file: Path, script: Path, header: str,
         "socket_errors": result["errors"], "kb_per_response": round(result["bytes"] / max(1, result["requests"]) / 1024, 1),
         "client_cpu_pct": round(client_pct, 1),
         "worker_cpu_pct": [round(v, 1) for v in worker_cpu.values()],
+        "worker_cpu_ms_per_request": round(sum(worker_seconds.values()) * 1000 / max(1, result["requests"]), 2),
         "machine_cpu_pct": round(machine_pct, 1),  # out of cores * 100
         "other_cpu_pct": round(max(0.0, machine_pct - client_pct - sum(worker_cpu.values())), 1),
         "worker_rss_mb": [round(rss_mb(pid), 1) for pid in workers],
+        "worker_pss_mb": [round(pss_mb(pid), 1) for pid in workers],
     }
 
 
@@ -288,24 +302,30 @@ def table(figures: dict) -> str:
     langs = ", ".join(f"{k} {v['pages']:,} pages / {v['bytes'] / mb:.1f} MB" for k, v in text.items())
     lines = [f"corpus x{figures['copies']}: {figures['documents']:,} documents, "
              f"{sum(v['bytes'] for v in text.values()) / mb:.1f} MB of text ({langs}); "
-             f"gunicorn {figures['workers']} sync workers, wrk {figures['threads']} threads x "
-             f"{figures['connections']} connections, {figures['duration']} s per target after "
-             f"{figures['warmup']} s warm-up; the load generator shares the {os.cpu_count()} cores",
-             f"{'target':<6}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'kB/resp':>9}"
-             f"{'wrk CPU':>9}{'workers CPU':>14}{'other CPU':>11}{'worker RSS MB':>16}"]
-    for name, r in figures["targets"].items():
-        lines.append(f"{name:<6}{r['requests_per_s']:>8.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}"
-                     f"{r['errors']:>8}{r['kb_per_response']:>9.1f}{r['client_cpu_pct']:>8.0f}%"
-                     f"{' + '.join(f'{c:.0f}%' for c in r['worker_cpu_pct']):>14}{r['other_cpu_pct']:>10.0f}%"
-                     f"{' / '.join(f'{m:.0f}' for m in r['worker_rss_mb']):>16}")
-    page = figures["targets"].get("page")
-    if page:
-        rps = page["requests_per_s"]
-        lines.append(f"target: search page >= 300 req/s at 1x{'' if figures['copies'] == 1 else ' (this is not 1x)'}: "
-                     f"{'met' if rps >= 300 else f'MISSED by {300 - rps:.0f} req/s'} ({rps:.0f} req/s)")
-    lines.append(f"search_log rows written during the runs: {figures['logged']:,} (one per search request)")
-    lines.append(f"worker RSS before load: {' / '.join(f'{m:.0f}' for m in figures['rss_idle_mb'])} MB; "
-                 f"CPU %: of one core (wrk, each worker); 'other' = the rest of the machine (other processes)")
+             f"gunicorn {figures['workers']} sync workers, wrk {figures['threads']} threads, {figures['duration']} s "
+             f"per target after {figures['warmup']} s warm-up; the load generator shares the {os.cpu_count()} cores; "
+             f"queries: the {figures['mix']} mix ({figures['queries']} queries); no result cache (cold)",
+             f"{'target':<7}{'conns':>6}{'req/s':>9}{'of hello':>9}{'CPU ms/req':>11}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'errors':>7}"
+             f"{'kB/resp':>8}{'wrk CPU':>8}{'workers CPU':>13}{'other':>7}{'worker PSS MB':>15}"]
+    for run in figures["runs"]:
+        hello = figures["runs_by_key"].get(f"hello/{run['connections']}")
+        ratio = f"{run['requests_per_s'] / hello['requests_per_s'] * 100:.1f}%" if hello else "-"
+        lines.append(f"{run['target']:<7}{run['connections']:>6}{run['requests_per_s']:>9.1f}{ratio:>9}"
+                     f"{run['worker_cpu_ms_per_request']:>11.2f}"
+                     f"{run['p50_ms']:>8.1f}{run['p99_ms']:>8.1f}{run['max_ms']:>8.1f}{run['errors']:>7}"
+                     f"{run['kb_per_response']:>8.1f}{run['client_cpu_pct']:>7.0f}%"
+                     f"{' + '.join(f'{c:.0f}%' for c in run['worker_cpu_pct']):>13}{run['other_cpu_pct']:>6.0f}%"
+                     f"{' / '.join(f'{m:.0f}' for m in run['worker_pss_mb']):>15}")
+    for run in figures["runs"]:
+        if run["target"] == "page" and figures["copies"] == 1:
+            rps = run["requests_per_s"]
+            lines.append(f"target: search page >= 300 req/s at 1x ({run['connections']} connections): "
+                         f"{'met' if rps >= 300 else f'MISSED by {300 - rps:.0f} req/s'} ({rps:.0f} req/s)")
+    lines.append(f"search_log rows written during the runs: {figures['logged']:,} (one per search request, in batches)")
+    lines.append("CPU ms/req: the workers' CPU time per request (what a request costs, whatever else runs)")
+    lines.append(f"worker PSS before load: {' / '.join(f'{m:.0f}' for m in figures['pss_idle_mb'])} MB (RSS "
+                 f"{' / '.join(f'{m:.0f}' for m in figures['rss_idle_mb'])}); CPU %: of one core (wrk, each worker); "
+                 f"'other' = the rest of the machine")
     lines.append(f"machine: {corpus.machine()}; load average at start {figures['load_start']}")
     return "\n".join(lines)
 
@@ -314,10 +334,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per target (default 20)")
     parser.add_argument("--warmup", type=int, default=5, help="seconds of uncounted load per target first (default 5)")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", default="16,64", help="wrk connections, one run each (default 16,64)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
-    parser.add_argument("--targets", default="page,api", help="page, api or both (default page,api)")
+    parser.add_argument("--targets", default="hello,page,api",
+                        help="hello (a bare Flask route in the same workers), page, api (default: all three)")
+    parser.add_argument("--mix", choices=("common", "reference", "both"), default="common",
+                        help="the queries: 50 common words (default), the 200 reference queries, or both")
     parser.add_argument("--keep", metavar="DIR", help="build the database in DIR and keep it")
     parser.add_argument("--reuse", metavar="DIR", help="use a folder made by bench/search.py --keep or --keep here")
     parser.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
@@ -338,8 +361,9 @@ def main(argv=None) -> int:
                 print(f"{folder} is not empty (use --reuse to run on a kept folder)", file=sys.stderr)
                 return 2
         site = prepare(folder, reuse=bool(args.reuse))
-        queries = [q["q"] for q in corpus.queries()]
-        files = {"page": folder / "paths-page.txt", "api": folder / "paths-api.txt"}
+        queries = [q["q"] for q in corpus.queries(args.mix)]
+        files = {"hello": folder / "paths-hello.txt", "page": folder / "paths-page.txt", "api": folder / "paths-api.txt"}
+        files["hello"].write_text("/hello/\n")
         files["page"].write_text("".join(f"/search?q={quote(q)}\n" for q in queries))
         files["api"].write_text("".join(f"/api/v1/search?q={quote(q)}\n" for q in queries))
         script = folder / "cycle.lua"
@@ -348,25 +372,32 @@ def main(argv=None) -> int:
         server = start_gunicorn(folder, site["url"], port, args.workers, folder / "gunicorn.log")
         try:
             rss_idle = [rss_mb(pid) for pid in workers_of(server.pid)]
+            pss_idle = [pss_mb(pid) for pid in workers_of(server.pid)]
             cookie = log_in(port, STAFF, site["password"])
             check_answers(port, cookie, site["token"], queries[0])
-            headers = {"page": f"Cookie: {cookie}", "api": f"Authorization: Bearer {site['token']}"}
+            headers = {"hello": "X-Bench: hello", "page": f"Cookie: {cookie}",
+                       "api": f"Authorization: Bearer {site['token']}"}
             logged_before = search_log_rows(site["url"])
-            targets = {}
-            for name in [t.strip() for t in args.targets.split(",") if t.strip()]:
-                if args.warmup:
-                    run_wrk(port, files[name], script, headers[name], args.warmup, args.connections, args.threads)
-                targets[name] = measure(port, server.pid, files[name], script, headers[name], args.duration,
-                                        args.connections, args.threads)
+            runs = []
+            for connections in [int(c) for c in args.connections.split(",") if c.strip()]:
+                for name in [t.strip() for t in args.targets.split(",") if t.strip()]:
+                    if args.warmup:
+                        run_wrk(port, files[name], script, headers[name], args.warmup, connections, args.threads)
+                    run = measure(port, server.pid, files[name], script, headers[name], args.duration,
+                                  connections, args.threads)
+                    runs.append({"target": name, "connections": connections, **run})
+            time.sleep(3)  # the workers write their search log batches
             logged = search_log_rows(site["url"]) - logged_before
         finally:
             stop(server)
     from bench.search import corpus_text
     copies = max(1, round(site["documents"] / len(corpus.pages())))
     figures = {"copies": copies, "documents": site["documents"], "text": corpus_text(copies),
-               "workers": args.workers, "threads": args.threads,
-               "connections": args.connections, "duration": args.duration, "warmup": args.warmup,
-               "targets": targets, "logged": logged, "rss_idle_mb": [round(m, 1) for m in rss_idle],
+               "workers": args.workers, "threads": args.threads, "mix": args.mix, "queries": len(queries),
+               "duration": args.duration, "warmup": args.warmup,
+               "runs": runs, "runs_by_key": {f"{r['target']}/{r['connections']}": r for r in runs},
+               "logged": logged, "rss_idle_mb": [round(m, 1) for m in rss_idle],
+               "pss_idle_mb": [round(m, 1) for m in pss_idle],
                "machine": corpus.machine(), "load_start": load_start}
     print(json.dumps(figures) if args.json else table(figures))
     return 0

@@ -63,6 +63,9 @@ def load(overrides: dict | None = None) -> dict:
         "SEARCH_INDEX_PATH": os.environ.get("SEARCH_INDEX_PATH") or str(folder / "search"),
         "SEARCH_LOCK_WAIT_SECONDS": 5.0,  # how long a write waits for another worker's index update
         "SEARCH_PAGE_SIZE": 10,
+        "SEARCH_MERGE_ABOVE_SEGMENTS": 8,  # an index with more segments is merged into one in the background
+        "SEARCH_MATCH_CAP": 1000,  # matches counted exactly up to this many ("1,000+" beyond), as are the facets
+        "SEARCH_LOG_FLUSH_SECONDS": 2.0,  # searches are logged in batches at most this old (kb/search/log.py)
         "VIEW_COUNT_FLUSH_SECONDS": 5.0,  # article views are written in batches at most this old (kb/view_counts.py)
     }
     instance_file = folder / "servicebook.cfg.py"

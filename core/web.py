@@ -1,7 +1,7 @@
 """What every page and answer shares: URL numbers that fit a column, security headers, no NUL characters,
 CSRF protection, translations, and error pages (or JSON under /api/)."""
-from flask import Flask, abort, render_template, request
-from flask_babel import Babel
+from flask import Flask, abort, g, render_template, request
+from flask_babel import Babel, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -30,10 +30,26 @@ class RowId(IntegerConverter):
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 
+def translations():
+    """The request's translations, looked up once per request and locale: Flask-Babel looks them up again
+    for every string (about 25 µs each), and a page shows dozens of strings."""
+    locale = get_locale()
+    held = g.get("babel_translations_held")
+    if held is None or held[0] is not locale:
+        held = g.babel_translations_held = (locale, get_translations())
+    return held[1]
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = RowId
     csrf.init_app(app)
     babel.init_app(app)  # accounts sets the locale selector (the user's choice, then the browser's)
+    app.jinja_env.install_gettext_callables(  # as Flask-Babel's, with the translations looked up once
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True)
 
     @app.before_request
     def refuse_nul_characters():

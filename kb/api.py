@@ -24,6 +24,7 @@ LOCAL_TIME = {"type": "string", "description": "ISO 8601 date and time in UTC, w
 HIT = obj(id=INTEGER, title=STRING, url=URL, snippet={**STRING, "description": "HTML: the matched words in <mark>"},
           score=NUMBER, type=TYPE, language=LANGUAGE, state=STATE, category=nullable(INTEGER), updated=LOCAL_TIME)
 SEARCH = obj(query=STRING, total=INTEGER, page=INTEGER, pages=INTEGER, did_you_mean=nullable(STRING),
+             total_capped={**BOOLEAN, "description": "more pages match than `total` counted (SEARCH_MATCH_CAP)"},
              any_word=BOOLEAN, millis=NUMBER, hits=array(HIT),
              facets={"type": "object", "additionalProperties": array(obj(value={"type": ["string", "integer"]},
                                                                          count=INTEGER))})
@@ -52,7 +53,7 @@ def search():
     found = search_request.run(wanted, current_user, current_app.config["SEARCH_PAGE_SIZE"])
     search_log.record(found.text, wanted.filters.describe(), found.total, found.millis, current_user, source="api")
     return jsonify({
-        "query": found.text, "total": found.total, "page": found.page, "pages": found.pages,
+        "query": found.text, "total": found.total, "total_capped": found.capped, "page": found.page, "pages": found.pages,
         "did_you_mean": found.did_you_mean or None, "any_word": found.any_word, "millis": round(found.millis, 2),
         "hits": [{"id": h.id, "title": h.title, "url": _article_url(h.id, h.slug),
                   "snippet": str(h.snippet), "score": h.score, "type": h.type, "language": h.language,

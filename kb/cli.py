@@ -1,4 +1,8 @@
 """`flask kb import DIR`, `flask kb export DIR` and `flask kb rerender`."""
+import contextlib
+import os
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -16,22 +20,65 @@ group = AppGroup("kb", help="Import and export articles as Markdown files; rende
 @group.command("import")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--as", "username", default="admin", show_default=True, help="Who the revisions are by.")
-def import_articles(folder: Path, username: str):
-    """Create or update articles from FOLDER/*.md; nothing is imported if any file is bad."""
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100_000),
+              help="Files committed together; an interrupted import run again goes on from the last batch.")
+def import_articles(folder: Path, username: str, batch: int):
+    """Create or update articles from FOLDER/*.md; nothing is imported if any file is bad.
+
+    Thousands of files: committed in batches, indexed once at the end (by a rebuild aside on every core
+    when they are most of the index), with a progress bar. Run it again after an interruption: articles
+    are matched by slug, so nothing is duplicated."""
     actor = find_user(username)
     if actor is None:
         raise click.UsageError(f"No user named {username!r}; pass --as with an existing user.")
+    files = sum(1 for _ in folder.rglob("*.md")) if folder.is_dir() else 0
     try:
-        report = transfer.import_folder(folder, actor, current_app.config["MAX_BODY_CHARS"])
-        db.session.commit()
+        with search_index.bulk(db.session), progress_bar(files, "Importing", "files") as step:
+            report = transfer.import_folder(folder, actor, current_app.config["MAX_BODY_CHARS"], batch, step)
+            db.session.commit()
     except transfer.ImportFailed as failed:
         db.session.rollback()
         click.echo("Nothing was imported:", err=True)
         for problem in failed.problems:
             click.echo(f"  {problem}", err=True)
         raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        db.session.rollback()
+        click.echo("\nInterrupted: the batches committed so far are kept; run the same command again for the rest.",
+                   err=True)
+        _index_imported()
+        raise SystemExit(130) from None
     click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
                f"{len(report.unchanged)} unchanged.")
+    _index_imported()
+
+
+def _index_imported() -> None:
+    pending = search_index.pending_count()
+    if pending:
+        with progress_bar(pending, "Indexing", "articles") as step:
+            done = search_index.index_bulk(procs=os.cpu_count() or 1, progress=step)
+        click.echo(f"Indexed {done} articles.")
+
+
+@contextlib.contextmanager
+def progress_bar(length: int, label: str, unit: str):
+    """click's progress bar with the count and the rate; yields `step(n)`."""
+    started = time.monotonic()
+    done = 0
+
+    def rate(_item) -> str:
+        seconds = time.monotonic() - started
+        return f"{done:,} {unit}, {done / seconds:,.0f}/s" if seconds > 0 and done else ""
+
+    with click.progressbar(length=length, label=label, show_pos=True, item_show_func=rate, file=sys.stderr) as bar:
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.update(n, done)
+        yield step
+    seconds = time.monotonic() - started
+    click.echo(f"{label}: {done:,} {unit} in {seconds:,.1f} s ({done / max(seconds, 0.001):,.0f}/s)", err=True)
 
 
 @group.command("export")

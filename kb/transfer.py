@@ -3,6 +3,9 @@
 Importing the same folder twice updates articles (matched by slug), never duplicates them.
 A folder with any bad file imports nothing, and every problem is reported with its file.
 """
+import functools
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +20,7 @@ from core.errors import Invalid
 from kb import categories, service
 from kb.models import ARTICLE_TYPES, AUDIENCES, LANGUAGES, STATES, Article
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML was built with it
 KEYS = ("title", "slug", "type", "category", "tags", "audience", "state", "owner", "language",
         "review_by", "summary")
 REQUIRED = ("title", "type", "category", "owner")
@@ -51,7 +55,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if end == -1:
         raise ValueError("the front matter has no closing '---' line")
     try:
-        meta = yaml.safe_load(text[4:end + 1])
+        meta = yaml.load(text[4:end + 1], Loader=SAFE_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""
@@ -62,7 +66,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     return meta, body.lstrip("\n")
 
 
-def _file_problems(item: ArticleFile, max_body_chars: int) -> list[str]:
+def _file_problems(item: ArticleFile, max_body_chars: int, find_user=find_user) -> list[str]:
     meta = item.meta
     found = [f"unknown key {k!r}" for k in meta if k not in KEYS]
     found += [f"missing {k!r}" for k in REQUIRED if not meta.get(k)]
@@ -96,6 +100,7 @@ def read_folder(folder: Path, max_body_chars: int) -> list[ArticleFile]:
     if not folder.is_dir():
         raise ImportFailed([f"{folder}: not a folder"])
     items, problems = [], []
+    users = functools.cache(find_user)  # one look-up per owner, not per file
     for path in sorted(folder.rglob("*.md")):
         name = path.relative_to(folder).as_posix()
         try:
@@ -112,58 +117,75 @@ def read_folder(folder: Path, max_body_chars: int) -> list[ArticleFile]:
             problems.append(f"{name}: {error}")
             continue
         item = ArticleFile(path.stem, meta, body)
-        problems += [f"{name}: {p}" for p in _file_problems(item, max_body_chars)]
+        problems += [f"{name}: {p}" for p in _file_problems(item, max_body_chars, users)]
         items.append(item)
-    slugs = [service.slugify(str(i.meta.get("slug") or i.name)) for i in items]
-    problems += [f"slug {s!r} is used by more than one file" for s in sorted({s for s in slugs if slugs.count(s) > 1})]
+    slugs = Counter(service.slugify(str(i.meta.get("slug") or i.name)) for i in items)
+    problems += [f"slug {s!r} is used by more than one file" for s in sorted(s for s, n in slugs.items() if n > 1)]
     if problems:
         raise ImportFailed(problems)
     return items
 
 
-def _content(item: ArticleFile, actor) -> service.ArticleContent:
+def _content(item: ArticleFile, actor, known: dict) -> service.ArticleContent:
+    """The article a file holds; `known` keeps the categories and owners already looked up by this import."""
     meta = item.meta
+    category, owner = ("category", str(meta["category"])), ("owner", str(meta["owner"]))
+    if category not in known:
+        known[category] = categories.ensure_path(category[1], actor).id
+    if owner not in known:
+        known[owner] = find_user(owner[1]).id
     return service.ArticleContent(
         title=str(meta["title"]).strip(), body=item.body, type=str(meta["type"]),
-        category_id=categories.ensure_path(str(meta["category"]), actor).id,
-        owner_id=find_user(str(meta["owner"])).id, summary=str(meta.get("summary") or "").strip(),
+        category_id=known[category], owner_id=known[owner], summary=str(meta.get("summary") or "").strip(),
         tags=service.parse_tags(",".join(str(t) for t in meta.get("tags") or [])),
         audience=str(meta.get("audience", "staff")), language=str(meta.get("language", "en")),
         review_by=meta.get("review_by"))
 
 
-def import_folder(folder: Path, actor, max_body_chars: int) -> ImportReport:
-    """Create or update one article per file. Flushes, never commits; raises ImportFailed."""
-    report = ImportReport()
+def import_folder(folder: Path, actor, max_body_chars: int, batch_size: int | None = None,
+                  progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Create or update one article per file (matched by slug). Every file is checked first: a folder with
+    any bad file imports nothing. Without `batch_size` this flushes and never commits (the caller commits
+    once); with it, it commits every `batch_size` files, so thousands of files never wait in one
+    transaction, and an interrupted import run again goes on where it stopped, duplicating nothing.
+    `progress(1)` is called after each file. Raises ImportFailed."""
     items = read_folder(folder, max_body_chars)
-    problems = []
+    checked, problems, known = [], [], {}
     for item in items:
         try:
-            content = _content(item, actor)
+            content = _content(item, actor, known)
         except Invalid as error:  # a category path the tree refuses
             problems.append(f"{item.name}.md: {error}")
             continue
         problems += [f"{item.name}.md: {p}" for p in service.problems(content, max_body_chars)]
-        if problems:
-            continue
-        slug = service.slugify(str(item.meta.get("slug") or item.name))
-        state = item.meta.get("state", "draft")
-        article = db.session.scalar(select(Article).where(Article.slug == slug))
-        if article is None:
-            service.create_article(content, actor, "Imported", state=state, slug=slug)
-            report.created.append(slug)
-            continue
-        revised = service.revise_article(article, article.version, content, actor, "Imported")
-        moved = article.state != state
-        if moved:
-            audit.record(actor, "import", "article", article.id, before={"state": article.state},
-                         after={"state": state})
-            article.state = state
-            db.session.flush()
-        (report.updated if revised or moved else report.unchanged).append(slug)
+        checked.append((item, content))
     if problems:
         raise ImportFailed(problems)
+    report = ImportReport()
+    for number, (item, content) in enumerate(checked, 1):
+        _import_one(item, content, actor, report)
+        if progress:
+            progress(1)
+        if batch_size and number % batch_size == 0:
+            db.session.commit()
     return report
+
+
+def _import_one(item: ArticleFile, content: service.ArticleContent, actor, report: ImportReport) -> None:
+    slug = service.slugify(str(item.meta.get("slug") or item.name))
+    state = item.meta.get("state", "draft")
+    article = db.session.scalar(select(Article).where(Article.slug == slug))
+    if article is None:
+        service.create_article(content, actor, "Imported", state=state, slug=slug)
+        report.created.append(slug)
+        return
+    revised = service.revise_article(article, article.version, content, actor, "Imported")
+    moved = article.state != state
+    if moved:
+        audit.record(actor, "import", "article", article.id, before={"state": article.state}, after={"state": state})
+        article.state = state
+        db.session.flush()
+    (report.updated if revised or moved else report.unchanged).append(slug)
 
 
 def to_file_text(article: Article) -> str:

@@ -83,8 +83,8 @@ def article(article_id: int, slug: str | None = None):
     found = _article_or_404(article_id)
     if found.state == "published":
         service.record_view(found)
-    if re.fullmatch(r"[0-9]{1,9}", request.args.get("from_search", "")):
-        search_log.record_click(int(request.args["from_search"]), found.id, current_user)
+    if re.fullmatch(search_log.TOKEN, request.args.get("from_search", "")):
+        search_log.record_click(request.args["from_search"], found.id, current_user)
     return render_template("kb/article.html", article=found, actions=service.actions_for(found, current_user),
                            feedback=feedback.panel(found, current_user),
                            state_form=StateForm(base_version=found.version), today=date.today(),

@@ -57,7 +57,8 @@ def _empty_tables(url: str) -> None:
 def app(database_url, tmp_path):
     app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
                       "SECRET_KEY": "test", "TESTING": True, "PASSWORD_METHOD": "pbkdf2:sha256:1000",
-                      "VIEW_COUNT_FLUSH_SECONDS": 0})  # every view written at once (test_view_counts batches)
+                      "VIEW_COUNT_FLUSH_SECONDS": 0, "SEARCH_LOG_FLUSH_SECONDS": 0,
+                      "SEARCH_MERGE_ABOVE_SEGMENTS": 10_000})  # at once, in the foreground (their tests set them)
     with app.app_context():
         yield app
         db.session.remove()

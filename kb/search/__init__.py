@@ -10,9 +10,10 @@ __all__ = ["SORTS", "Filters", "Hit", "Results", "init_app", "matching_ids", "se
 def init_app(app) -> None:
     from core import hooks
     from core.db import db
-    from kb.search import cli, index, views
+    from kb.search import cli, index, log, views
     from kb.search.synonyms import views as synonym_views
     index.listen(db.session.session_factory)
+    log.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(synonym_views.bp)
     app.cli.add_command(cli.group)

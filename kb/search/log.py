@@ -1,35 +1,70 @@
 """Every search, logged: what was asked, what it found, how fast, and what was opened from it.
 
-The reports show editors and quality leads what staff look for and do not find (content gaps).
+The reports show editors and quality leads what staff look for and do not find (content gaps). The rows
+are written in batches (core.batch, SEARCH_LOG_FLUSH_SECONDS), outside the search's request: a search is
+a read, and must not wait for the database's writer. Each search gets a token at once for the links of
+its results; a click that arrives before its search row is written waits in the batch for it.
 """
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.orm import Session
 
+from core.batch import Batch
 from core.db import db, utcnow
 from kb.search.models import SearchLog
 
+CLICK_WAIT_SECONDS = 120  # a click whose search row is not written by then (its worker died) is dropped
+TOKEN = r"[A-Za-z0-9_-]{16}"
 
-def record(text: str, filters: str, hits: int, millis: float, user, source: str = "page") -> int | None:
-    """Log one search (not an empty one) and return the row's id, so a click on a result can be counted.
 
-    Committed at once in its own short transaction: a search is a read, and it must not hold SQLite's
-    write lock while its page renders (the other workers would queue behind it)."""
+def init_app(app) -> None:
+    app.extensions["servicebook_search_log"] = Batch(app, "search log", app.config["SEARCH_LOG_FLUSH_SECONDS"],
+                                                     _write)
+
+
+def record(text: str, filters: str, hits: int, millis: float, user, source: str = "page") -> str | None:
+    """Log one search (not an empty one); returns its token, so that a click on a result can be counted."""
     text = " ".join(text.split())[:200]
     if not text:
         return None
-    row = {"query": text, "filters": filters[:300], "hits": hits, "millis": round(millis, 2), "source": source,
-           "user_id": user.id if user.is_authenticated else None, "at": utcnow(), "clicked_article_id": None}
-    with db.engine.begin() as connection:
-        return connection.execute(insert(SearchLog).values(**row)).inserted_primary_key[0]
+    token = secrets.token_urlsafe(12)
+    current_app.extensions["servicebook_search_log"].add(("search", {
+        "token": token, "query": text, "filters": filters[:300], "hits": hits, "millis": round(millis, 2),
+        "source": source, "user_id": user.id if user.is_authenticated else None, "at": utcnow(),
+        "clicked_article_id": None}))
+    return token
 
 
-def record_click(log_id: int, article_id: int, user) -> None:
+def record_click(token: str, article_id: int, user) -> None:
     """The first result opened from a search (by the person who searched)."""
-    owner = SearchLog.user_id == user.id if user.is_authenticated else SearchLog.user_id.is_(None)
-    db.session.execute(update(SearchLog).where(SearchLog.id == log_id, owner, SearchLog.clicked_article_id.is_(None))
-                       .values(clicked_article_id=article_id).execution_options(synchronize_session=False))
+    current_app.extensions["servicebook_search_log"].add(
+        ("click", token, article_id, user.id if user.is_authenticated else None, time.monotonic()))
+
+
+def _write(items: list) -> list:
+    """The searches in one INSERT, then the clicks; a click whose search is not written yet is kept."""
+    searches = [row for kind, row, *_ in items if kind == "search"]
+    clicks = [item for item in items if item[0] == "click"]
+    waiting = []
+    with Session(db.engine) as session, session.begin():
+        if searches:
+            session.execute(insert(SearchLog), searches)
+        for click in clicks:
+            _, token, article_id, user_id, clicked_at = click
+            owner = SearchLog.user_id == user_id if user_id is not None else SearchLog.user_id.is_(None)
+            found = session.execute(select(SearchLog.id, SearchLog.clicked_article_id)
+                                    .where(SearchLog.token == token, owner)).first()
+            if found is None:
+                if time.monotonic() - clicked_at < CLICK_WAIT_SECONDS:
+                    waiting.append(click)
+            elif found.clicked_article_id is None:
+                session.execute(update(SearchLog).where(SearchLog.id == found.id).values(clicked_article_id=article_id))
+    return waiting
 
 
 @dataclass

@@ -27,6 +27,8 @@ class SearchLog(Base):
     __tablename__ = "search_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # names the search in the links of its results, to count the one opened (made before the row is written)
+    token: Mapped[str | None] = mapped_column(String(16), unique=True)
     query: Mapped[str] = mapped_column(String(200), index=True)
     filters: Mapped[str] = mapped_column(String(300), default="")
     hits: Mapped[int] = mapped_column(default=0)

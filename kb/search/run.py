@@ -10,9 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from markupsafe import Markup, escape
 from whoosh import highlight
 from whoosh import query as q
+from whoosh.searching import Results as WhooshResults
 from whoosh.sorting import FieldFacet
 
 from kb.search import priors, synonyms
@@ -64,6 +66,7 @@ class Results:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     did_you_mean: str = ""
     any_word: bool = False      # no page had every word: these have some of them
+    capped: bool = False        # more pages match than `total`: they were counted up to the cap
     cut: bool = False           # the query was too long and was cut
     millis: float = 0.0
 
@@ -95,21 +98,26 @@ class PageHighlighter(highlight.Highlighter):
 
     @staticmethod
     def _load_chars(results, fieldname, texts, to_bytes):
+        """The character offsets of the query's terms (`texts`) in the shown pages, and which terms each page
+        holds (results.docterms): one walk along each term's postings to the shown pages."""
         results._char_cache[fieldname] = cache = {}
         docnums = sorted(getattr(results, "page_docnums", None) or (d for _, d in results.top_n))
         for docnum in docnums:
             cache[docnum] = {}
-        text_of = {to_bytes(text): text for text in texts}
-        wanted: dict[bytes, list[int]] = {}
-        for docnum in docnums:
-            for name, btext in results.docterms.get(docnum, ()):
-                if name == fieldname and btext in text_of:
-                    wanted.setdefault(btext, []).append(docnum)
-        for btext, docs in wanted.items():
+        reader = results.searcher.reader()
+        for text in texts:
+            btext = to_bytes(text)
+            if (fieldname, btext) not in reader:
+                continue
             postings = results.searcher.postings(fieldname, btext)
-            for docnum in sorted(docs):
-                postings.skip_to(docnum)
-                cache[docnum][text_of[btext]] = postings.value_as("characters")
+            for docnum in docnums:
+                if postings.is_active() and postings.id() < docnum:
+                    postings.skip_to(docnum)
+                if not postings.is_active():
+                    break
+                if postings.id() == docnum:
+                    cache[docnum][text] = postings.value_as("characters")
+                    results.docterms.setdefault(docnum, []).append((fieldname, btext))
 
 
 _highlighter = PageHighlighter(fragmenter=BestPassage(), formatter=highlight.HtmlFormatter(tagname="mark"))
@@ -193,13 +201,15 @@ def search(text: str, user, filters: Filters = Filters(), page: int = 1, sort: s
     started = time.perf_counter()
     parsed = search_query.parse(text)
     results = Results(text=search_query.clean(text)[0], page=max(1, page), cut=parsed.cut)
-    searcher, found = _find(parsed, _filter(user, filters, category_ids), sort, _reader_language(parsed, language))
+    start = (results.page - 1) * page_size
+    searcher, found = _find(parsed, _filter(user, filters, category_ids), sort, _reader_language(parsed, language),
+                            need=start + page_size, cap=current_app.config["SEARCH_MATCH_CAP"])
     if found is None:
         results.millis = (time.perf_counter() - started) * 1000
         return results
-    start = (results.page - 1) * page_size
     page_hits = found.hits(start, page_size)
     results.total = found.total
+    results.capped = found.capped
     results.any_word = found.any_word
     results.pages = math.ceil(found.total / page_size)
     results.facets = _facets(found.docnums, searcher)
@@ -213,9 +223,10 @@ def search(text: str, user, filters: Filters = Filters(), page: int = 1, sort: s
     return results
 
 
-def _find(parsed: search_query.Parsed, only, sort: str, language: str):
-    """(the searcher, the pages found) for a parsed query within the filter `only`; (None, None) when nothing
-    can be searched for or the filter allows no page."""
+def _find(parsed: search_query.Parsed, only, sort: str, language: str, need: int, cap: int | None):
+    """(the searcher, the pages found) for a parsed query within the filter `only`, the `need` best ranked and
+    the matches counted up to `cap` (None: all); (None, None) when nothing can be searched for or the filter
+    allows no page."""
     plan = search_query.plan(parsed, synonyms.table())
     if not plan.concepts:
         return None, None
@@ -224,7 +235,7 @@ def _find(parsed: search_query.Parsed, only, sort: str, language: str):
     if allowed is not None and not allowed:  # Whoosh would read an empty filter as no filter at all
         return None, None
     _add_spelling_corrections(searcher, plan)
-    return searcher, _run(searcher, plan, allowed, sort, language)
+    return searcher, _run(searcher, plan, allowed, sort, language, need, cap)
 
 
 def _reader_language(parsed: search_query.Parsed, language: str | None) -> str:
@@ -258,9 +269,11 @@ def _add_spelling_corrections(searcher, plan: search_query.Plan) -> None:
 @dataclass
 class _Found:
     results: object  # Whoosh's Results, its ranking replaced by ours
-    docnums: list[int]
+    docnums: list[int]  # the pages the facets count: every match, or the first MATCH_CAP of them
     total: int
+    capped: bool  # more pages match than were counted
     any_word: bool
+    query: object  # what the shown hits matched (not what they must not have), for the highlighted terms
     rank: dict | None = None  # docnum -> the ranking score, when ranked by relevance
 
     def hits(self, start: int, count: int) -> list:
@@ -268,10 +281,26 @@ class _Found:
         reorder hits that match about as well: read for these few articles only, with their stored fields."""
         page = list(self.results[start:start + count])
         self.results.page_docnums = {hit.docnum for hit in page}
+        # the query's terms, looked up on the shown pages only when they are highlighted (PageHighlighter)
+        self.results.termdocs = dict.fromkeys(_terms(self.query, self.results.searcher.reader()))
+        self.results.docterms = {}
         if start == 0 and self.rank and len(page) > 1:
             nudge = priors.priors_for([int(hit["id"]) for hit in page])
             page.sort(key=lambda hit: (-self.rank[hit.docnum] * nudge[int(hit["id"])], hit.docnum))
         return page
+
+
+def _terms(query, reader) -> set[tuple[str, bytes]]:
+    """The (field, term) pairs of `query` that the index has, prefixes expanded (Whoosh's own existing_terms
+    reuses its `fieldname` argument as a loop variable and so keeps only the first field's terms)."""
+    found = set()
+    for leaf in query.leaves():
+        for name, text in leaf.expanded_terms(reader, phrases=True):
+            if name in reader.schema:
+                term = (name, reader.schema[name].to_bytes(text) if isinstance(text, str) else text)
+                if term in reader:
+                    found.add(term)
+    return found
 
 
 LANGUAGE_FIRST = 1.25  # the reader's language first: on the judged set MRR@10 0.842 at 1, 0.855 at 1.25 and 1.5
@@ -287,38 +316,90 @@ COORDINATION = 2
 RELAX_BELOW = 3  # fewer pages than this have every concept: relax (on the judged set, 1 gave hit@3 0.876, 3 gave 0.908)
 
 
-def _run(searcher, plan: search_query.Plan, allowed, sort: str, language: str) -> _Found:
+def _scored(searcher, query, allowed, cap: int | None) -> tuple[list[tuple[float, int]], bool]:
+    """([(BM25 score, docnum)] of the pages matching `query` within `allowed`, in index order; whether there are
+    more): one pass over the matches that stops after cap + 1 (Whoosh's collectors read every match)."""
+    found = []
+    context = searcher.context(needs_current=False)
+    for subsearcher, offset in searcher.leaf_searchers():
+        matcher = query.matcher(subsearcher, context)
+        while matcher.is_active():
+            docnum = matcher.id() + offset
+            if allowed is None or docnum in allowed:
+                found.append((matcher.score(), docnum))
+                if cap is not None and len(found) > cap:
+                    return found[:cap], True
+            matcher.next()
+    return found, False
+
+
+def _top(searcher, query, allowed, need: int, rank_of):
+    """(Whoosh's Results, the `need` best pages by `rank_of(score, docnum)` as (rank, docnum)), where the rank is
+    the BM25 score times at most LANGUAGE_FIRST. Whoosh collects best-first and skips the blocks of postings
+    that cannot reach the top; it collects again deeper until no page left out could rank above the last one
+    needed."""
+    limit = need + 20
+    while True:
+        found = searcher.search(query, filter=allowed, limit=limit)
+        pairs = sorted(((rank_of(score, docnum), docnum) for score, docnum in found.top_n), key=lambda p: (-p[0], p[1]))
+        if len(found.top_n) < limit or pairs[min(need, len(pairs)) - 1][0] >= found.top_n[-1][0] * LANGUAGE_FIRST:
+            return found, pairs
+        limit *= 4
+
+
+def _run(searcher, plan: search_query.Plan, allowed, sort: str, language: str, need: int,
+         cap: int | None) -> _Found:
     """The pages that have every concept of the question; when fewer than RELAX_BELOW do, also the pages
     with the most of them, or one fewer (a minimum-should-match that relaxes step by step; a page with none
     of them is never shown). Ranked by BM25 (title, tags and summary counting more) times the coordination
     factor (the share of the concepts a page has, squared), the reader's language first. Question words
-    add a little to BM25 and never bring a page in by themselves."""
+    add a little to BM25 and never bring a page in by themselves.
+
+    Bounded work: the matches are counted up to `cap` (the total and the facets), and only the `need` best
+    are ranked in full (page 1 needs 10)."""
     required = [search_query.concept_query(c) for c in plan.required]
     optional = [search_query.concept_query(c).with_boost(QUESTION_WORDS_WEIGHT) for c in plan.concepts if c.optional]
+
+    def wanted(concepts):  # (the query, its terms that are shown marked)
+        query = q.AndMaybe(concepts, q.Or(optional)) if optional else concepts
+        return (q.AndNot(query, q.Or(plan.unwanted)) if plan.unwanted else query), query
+
+    languages = _values_by_doc(searcher, "language")
+
+    def in_language(docnum: int) -> float:
+        return LANGUAGE_FIRST if language in languages.get(docnum, ()) else 1
+
+    strict, shown = wanted(required[0] if len(required) == 1 else q.And(required))
+    scored, capped = _scored(searcher, strict, allowed, cap)
+    if len(scored) >= RELAX_BELOW or len(required) == 1:
+        counted = [docnum for _score, docnum in scored]
+        if sort == "date":
+            found = searcher.search(strict, filter=allowed, limit=need, sortedby=FieldFacet("updated", reverse=True))
+            return _Found(found, counted, len(counted), capped, False, shown)
+        if capped:  # the best of every match, Whoosh skipping the blocks that cannot reach the top
+            found, kept = _top(searcher, strict, allowed, need, lambda score, docnum: score * in_language(docnum))
+        else:
+            kept = sorted(((score * in_language(docnum), docnum) for score, docnum in scored),
+                          key=lambda pair: (-pair[0], pair[1]))
+            found = WhooshResults(searcher, strict, kept)
+        found.top_n = kept
+        return _Found(found, counted, len(counted), capped, False, shown, {docnum: r for r, docnum in kept})
+    # relaxed: the best pages that have any concept (at most `cap` of them, best first), then those with the most
     sortedby = FieldFacet("updated", reverse=True) if sort == "date" else None
-
-    def collect(wanted):
-        query = q.AndMaybe(wanted, q.Or(optional)) if optional else wanted
-        if plan.unwanted:
-            query = q.AndNot(query, q.Or(plan.unwanted))
-        return searcher.search(query, filter=allowed, limit=None, terms=True, sortedby=sortedby)
-
-    found = collect(required[0] if len(required) == 1 else q.And(required))
-    kept, share, best = found.top_n, None, len(required) if found.top_n else 0  # every page has every concept
-    if len(kept) < RELAX_BELOW and len(required) > 1:
-        found = collect(q.Or(required))
-        level = _levels(searcher, found, required)
-        best = max(level.values(), default=0)
-        kept = [(score, docnum) for score, docnum in found.top_n if level[docnum] >= max(1, best - 1)]
-        share = {docnum: (level[docnum] / best) ** COORDINATION for _score, docnum in kept}
+    relaxed, shown = wanted(q.Or(required))
+    found = searcher.search(relaxed, filter=allowed, limit=cap, terms=True, sortedby=sortedby)
+    level = _levels(searcher, found, required)
+    best = max(level.values(), default=0)
+    kept = [(score, docnum) for score, docnum in found.top_n if level[docnum] >= max(1, best - 1)]
+    capped = cap is not None and len(found.top_n) >= cap
+    share = {docnum: (level[docnum] / best) ** COORDINATION for _score, docnum in kept}
+    rank = None
     if sort != "date":
-        languages = _values_by_doc(searcher, "language")
-        rank = {docnum: score * (share[docnum] if share else 1)
-                * (LANGUAGE_FIRST if language in languages.get(docnum, ()) else 1) for score, docnum in kept}
+        rank = {docnum: score * share[docnum] * in_language(docnum) for score, docnum in kept}
         kept = sorted(kept, key=lambda pair: (-rank[pair[1]], pair[1]))
     found.top_n = kept
-    ranked = rank if sort != "date" else None
-    return _Found(found, [docnum for _score, docnum in kept], len(kept), 0 < best < len(required), ranked)
+    docnums = [docnum for _score, docnum in kept]
+    return _Found(found, docnums, len(docnums), capped, 0 < best < len(required), shown, rank)
 
 
 def _ways(query) -> list[frozenset] | None:
@@ -379,7 +460,7 @@ def suggest_titles(text: str, user, limit: int = 8) -> list[dict]:
 
 def matching_ids(text: str, user, filters: Filters = Filters()) -> set[int]:
     """Every article id the query finds for `user` (all of the results' pages; for checks and benchmarks)."""
-    searcher, found = _find(search_query.parse(text), _filter(user, filters, None), "relevance", "en")
+    searcher, found = _find(search_query.parse(text), _filter(user, filters, None), "relevance", "en", need=1, cap=None)
     if found is None:
         return set()
     return {int(searcher.stored_fields(docnum)["id"]) for docnum in found.docnums}

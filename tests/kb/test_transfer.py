@@ -1,5 +1,6 @@
 """Articles to and from Markdown files: `flask kb export` then `flask kb import` keeps every article,
 re-importing is idempotent, and a folder with any bad file imports nothing."""
+import re
 from datetime import date
 
 import pytest
@@ -377,3 +378,70 @@ def test_split_front_matter_reads_a_multi_line_summary():
     meta, body = split_front_matter("---\nsummary: |\n  one\n  two\ntitle: A\n---\nBody\n")
     assert meta == {"summary": "one\ntwo\n", "title": "A"}
     assert body == "Body\n"
+
+
+# ---------------------------------------------------------------- thousands of files
+
+def titles_found(app, words: str) -> set[str]:
+    from accounts.auth import find_user
+    from kb import search
+    return {hit.title for hit in search.search(words, find_user("admin"), page_size=50).hits}
+
+
+def test_a_bulk_import_commits_in_batches_shows_its_progress_and_indexes_once(app, admin, tmp_path, monkeypatch):
+    from kb.search import index as search_index
+    for n in range(7):
+        write(tmp_path / "in", f"parcel-{n}.md", GOOD.format(title=f"Parcel locker {n}", body="Parcel locker codes."))
+    commits, indexings = [], []
+    monkeypatch.setattr(db.session, "commit", lambda real=db.session.commit: commits.append(1) or real())
+    monkeypatch.setattr(search_index, "catch_up", lambda real=search_index.catch_up, **kw: indexings.append(1) or real(**kw))
+    result = kb(app, "import", str(tmp_path / "in"), "--batch", "3")
+    assert result.exit_code == 0, result.output
+    assert "7 created, 0 updated, 0 unchanged." in result.output
+    assert re.search(r"Importing: 7 files in [0-9.]+ s \([0-9,]+/s\)", result.output)
+    assert re.search(r"Indexing: 7 articles in [0-9.]+ s", result.output) and "Indexed 7 articles." in result.output
+    assert len(commits) == 3  # after files 3 and 6, then the rest
+    assert len(indexings) == 1  # once at the end, not after each commit
+    assert titles_found(app, "parcel") == {f"Parcel locker {n}" for n in range(7)}
+    assert search_index.pending_count() == 0 and not search_index.check().any
+
+
+def test_an_interrupted_bulk_import_keeps_its_batches_and_a_second_run_adds_the_rest_without_duplicates(
+        app, admin, tmp_path, monkeypatch):
+    from kb import transfer
+    from kb.search import index as search_index
+    for n in range(7):
+        write(tmp_path / "in", f"parcel-{n}.md", GOOD.format(title=f"Parcel locker {n}", body="Parcel locker codes."))
+    real, calls = transfer._import_one, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # Ctrl-C while the second batch is being written
+        return real(*args)
+
+    monkeypatch.setattr(transfer, "_import_one", interrupted)
+    result = kb(app, "import", str(tmp_path / "in"), "--batch", "2")
+    assert result.exit_code == 130 and "Interrupted" in result.output
+    assert sorted(as_dicts()) == ["parcel-0", "parcel-1", "parcel-2", "parcel-3"]  # two whole batches
+    assert titles_found(app, "parcel") == {f"Parcel locker {n}" for n in range(4)}  # indexed all the same
+    monkeypatch.setattr(transfer, "_import_one", real)
+    again = kb(app, "import", str(tmp_path / "in"), "--batch", "2")
+    assert again.exit_code == 0 and "3 created, 0 updated, 4 unchanged." in again.output
+    assert sorted(as_dicts()) == [f"parcel-{n}" for n in range(7)]
+    assert revisions_by_slug() == {f"parcel-{n}": 1 for n in range(7)}
+    assert titles_found(app, "parcel") == {f"Parcel locker {n}" for n in range(7)}
+    assert not search_index.check().any and search_index.pending_count() == 0
+
+
+def test_a_bulk_import_of_most_of_the_index_rebuilds_it_aside_on_every_core(app, admin, tmp_path, monkeypatch):
+    from kb.search import index as search_index
+    monkeypatch.setattr(search_index, "BULK_REBUILD_FROM", 3)
+    for n in range(6):
+        write(tmp_path / "in", f"parcel-{n}.md", GOOD.format(title=f"Parcel locker {n}", body="Parcel locker codes."))
+    before = search_index.search_index().current_name()
+    result = kb(app, "import", str(tmp_path / "in"))
+    assert result.exit_code == 0, result.output
+    assert search_index.search_index().current_name() != before  # a new folder, swapped in
+    assert titles_found(app, "parcel") == {f"Parcel locker {n}" for n in range(6)}
+    assert not search_index.check().any and search_index.pending_count() == 0

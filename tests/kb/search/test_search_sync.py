@@ -74,3 +74,22 @@ def test_a_pending_mark_never_gets_the_id_of_one_already_deleted(app, make_artic
         newest = connection.execute(text("SELECT max(id) FROM search_pending")).scalar()
         connection.execute(text("DELETE FROM search_pending"))
     assert newest > 2  # never 1 again
+
+
+def test_an_index_of_many_small_segments_is_merged_in_the_background(app, make_article, make_user):
+    import threading
+
+    from flask import current_app
+
+    from kb import search
+    from kb.search import index as search_index
+    current_app.config["SEARCH_MERGE_ABOVE_SEGMENTS"] = 3
+    made = []
+    for n in range(4):  # each commit adds a segment (Whoosh merges only the smallest ones by itself)
+        made.append(make_article(title=f"Parcel locker {n}", body="Parcel locker codes."))
+        for thread in [t for t in threading.enumerate() if t.name == "search-index-merge"]:
+            thread.join(timeout=60)
+    assert len(search_index.search_index().open()._segments()) == 1  # the fourth went past 3: all merged
+    staff = make_user("staff_member", "staff")
+    assert {hit.id for hit in search.search("parcel", staff).hits} == {a.id for a in made}
+    assert search_index.pending_count() == 0 and not search_index.check().any
