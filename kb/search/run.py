@@ -338,13 +338,13 @@ def _top(searcher, query, allowed, need: int, rank_of):
     the BM25 score times at most LANGUAGE_FIRST. Whoosh collects best-first and skips the blocks of postings
     that cannot reach the top; it collects again deeper until no page left out could rank above the last one
     needed."""
-    limit = need + 20
+    limit = max(need * 10, 200)  # deep enough that one pass nearly always settles it (each pass reads every match)
     while True:
         found = searcher.search(query, filter=allowed, limit=limit)
         pairs = sorted(((rank_of(score, docnum), docnum) for score, docnum in found.top_n), key=lambda p: (-p[0], p[1]))
         if len(found.top_n) < limit or pairs[min(need, len(pairs)) - 1][0] >= found.top_n[-1][0] * LANGUAGE_FIRST:
             return found, pairs
-        limit *= 4
+        limit *= 8
 
 
 def _run(searcher, plan: search_query.Plan, allowed, sort: str, language: str, need: int,
