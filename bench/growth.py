@@ -26,7 +26,7 @@ from bench import search as bench_search  # noqa: E402
 
 
 def measure(copies: int, folder: Path, rounds: int, seconds: int) -> dict:
-    built = bench_search.build(folder, copies)
+    built = bench_search.build(folder, copies, rebuild=False)  # searched as the import left it
     app = built.pop("app")
     searched = {mix: bench_search.run_queries(app, rounds, mix)["latency_ms"]["all"] for mix in ("reference", "common")}
     http = subprocess.run([sys.executable, str(ROOT / "bench" / "http.py"), "--reuse", str(folder), "--json",
