@@ -399,7 +399,7 @@ def merge_in_background_if_fragmented(index: SearchIndex) -> threading.Thread | 
     thread merges them all (holding the index's write lock; the updates waiting meanwhile stay pending and
     are indexed right after), so the index stays as fast as after `flask search optimize`."""
     app = current_app._get_current_object()
-    if index.merging or len(index.open()._segments()) <= app.config["SEARCH_MERGE_ABOVE_SEGMENTS"]:
+    if index.merging or segment_count() <= app.config["SEARCH_MERGE_ABOVE_SEGMENTS"]:
         return None
 
     def merge():
@@ -449,6 +449,10 @@ def check() -> Drift:
             elif fingerprint != document(article)["fingerprint"]:
                 stale.append(article.id)
     return Drift(missing, stale, sorted(in_index), pending_count())
+
+
+def segment_count() -> int:
+    return len(search_index().open()._segments())
 
 
 def optimize() -> None:

@@ -445,3 +445,4 @@ def test_a_bulk_import_of_most_of_the_index_rebuilds_it_aside_on_every_core(app,
     assert search_index.search_index().current_name() != before  # a new folder, swapped in
     assert titles_found(app, "parcel") == {f"Parcel locker {n}" for n in range(6)}
     assert not search_index.check().any and search_index.pending_count() == 0
+    assert search_index.segment_count() == 1  # as fast to search as after `flask search optimize`
