@@ -43,17 +43,16 @@ def measure(copies: int, folder: Path, rounds: int, seconds: int) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    lines = [f"{'size':<5}{'articles':>9}{'import s':>9}{'(db + index + merge)':>21}{'index MB':>9}"
+    lines = [f"{'size':<5}{'articles':>9}{'import s':>9}{'(db + index)':>15}{'index MB':>9}"
              f"{'reference p50/p95/p99 ms':>26}{'common p50/p95/p99 ms':>24}{'page req/s':>11}{'of hello':>9}"
              f"{'CPU ms/req':>11}{'worker PSS MB':>15}"]
     for r in rows:
         imp, ref, com = r["import"], r["search_ms"]["reference"], r["search_ms"]["common"]
-        parts = "({:.0f} + {:.0f} + {:.0f})".format(imp["database_seconds"], imp["indexing_seconds"],
-                                                  imp.get("merge_seconds", 0))
+        parts = "({:.0f} + {:.0f})".format(imp["database_seconds"], imp["indexing_seconds"])
         reference = "{:.1f} / {:.1f} / {:.1f}".format(ref["p50"], ref["p95"], ref["p99"])
         common = "{:.1f} / {:.1f} / {:.1f}".format(com["p50"], com["p95"], com["p99"])
         lines.append(
-            f"{str(r['copies']) + 'x':<5}{r['documents']:>9,}{imp['seconds']:>9.0f}{parts:>21}{r['index_mb']:>9.0f}"
+            f"{str(r['copies']) + 'x':<5}{r['documents']:>9,}{imp['seconds']:>9.0f}{parts:>15}{r['index_mb']:>9.0f}"
             f"{reference:>26}{common:>24}"
             f"{r['page_rps']:>11.0f}{r['page_rps'] / r['hello_rps'] * 100:>8.1f}%{r['page_cpu_ms']:>11.1f}"
             f"{' / '.join(f'{m:.0f}' for m in r['pss_mb']):>15}")

@@ -206,8 +206,7 @@ def table(figures: dict) -> str:
     else:
         add(f"import (as `flask kb import`: batches of 500 committed, then indexed once on every core): "
             f"{imp['seconds']:.1f} s = {imp['seconds'] * per_k:.2f} s per 1,000 documents; database "
-            f"{imp['database_seconds']:.1f} s, indexing {imp['indexing_seconds']:.1f} s, merging the segments "
-            f"{imp.get('merge_seconds', 0):.1f} s")
+            f"{imp['database_seconds']:.1f} s, indexing {imp['indexing_seconds']:.1f} s (with the merge of its segments)")
         add(f"index build (flask search rebuild, {os.cpu_count()} processes): {figures['rebuild_seconds']:.1f} s "
             f"= {figures['rebuild_seconds'] * per_k:.2f} s per 1,000 documents")
         add(f"index size: {figures['index_bytes'] / mb:.1f} MB after rebuild, {figures['imported_index_bytes'] / mb:.1f} "

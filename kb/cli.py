@@ -59,12 +59,6 @@ def _index_imported() -> None:
         with progress_bar(pending, "Indexing", "articles") as step:
             done = search_index.index_bulk(procs=os.cpu_count() or 1, progress=step)
         click.echo(f"Indexed {done} articles.")
-    segments = search_index.segment_count()
-    if segments > 1:  # a rebuild on every core leaves one segment a core; a search reads each of them
-        click.echo(f"Searches work already; merging the index's {segments} segments into one...", err=True)
-        started = time.monotonic()
-        search_index.optimize()
-        click.echo(f"Merged in {time.monotonic() - started:,.1f} s.", err=True)
 
 
 @contextlib.contextmanager

@@ -371,6 +371,8 @@ def rebuild(procs: int = 1, progress=None) -> int:
     finally:
         old_writer.cancel()
     index.remove_stale_folders()
+    if procs > 1:  # one segment a process, and a search reads each: merged, so searching is as after optimize
+        optimize()
     catch_up()  # what was marked meanwhile
     return count
 
