@@ -1,4 +1,5 @@
 # Two commands: `make run` serves the demo site on http://127.0.0.1:5000, `make test` runs every test.
+# `make cluster`: the demo on two hosts (gunicorn each) behind Debian's nginx on http://127.0.0.1:5000 (README).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,7 +15,7 @@ MAIL_HOST ?= 127.0.0.1
 MAIL_PORT ?= 8025
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint bench install translations lock clean
+.PHONY: run test cluster lint bench install translations lock clean
 
 run: install
 	$(BIN)/flask --app wsgi init --demo
@@ -28,8 +29,25 @@ test: install $(NODE_STAMP)
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
+	@$(NGINX_INSTALL)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Debian's nginx, for `make cluster` and the cluster tests (tests/site/test_cluster.py); nothing else uses it.
+NGINX ?= /usr/sbin/nginx
+define NGINX_INSTALL
+if [ ! -x $(NGINX) ]; then \
+  echo "Installing Debian's nginx for the cluster tests and make cluster (apt-get install nginx)"; \
+  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx; \
+fi
+endef
+
+# A throw-away PostgreSQL with the demo content, host-a and host-b (gunicorn, 2 workers each, their own instance
+# folders) and nginx round-robin over them on $(HOST):$(PORT); Ctrl-C stops it all (tests/support/cluster.py).
+cluster: install
+	@$(NGINX_INSTALL)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m tests.support.cluster
 
 lint: install
 	$(BIN)/ruff check .

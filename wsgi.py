@@ -48,8 +48,11 @@ def before_forking(app: Flask) -> None:
 
 
 def after_forking(app: Flask) -> None:
-    """In each gunicorn worker: its own search index handles, opened before the first search."""
+    """In each gunicorn worker: its own search index handles, opened before the first search, and the thread
+    that keeps the host's index in step with the other hosts' changes (one worker of the host follows)."""
+    from kb.search import follow
     _warm_up(app)
+    follow.start(app)
 
 
 def before_exiting(app: Flask) -> None:
@@ -64,7 +67,10 @@ def before_exiting(app: Flask) -> None:
 def __getattr__(name: str):
     """`wsgi.app` is made on first use, so importing this module for `create_app` has no side effect."""
     if name == "app":
-        globals()["app"] = create_app()
+        try:
+            globals()["app"] = create_app()
+        except settings_source.ConfigurationError as missing:  # a clear message at start, not a traceback
+            raise SystemExit(f"Servicebook cannot start: {missing}") from None
         _warm_up(globals()["app"])
         return globals()["app"]
     raise AttributeError(name)

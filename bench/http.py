@@ -201,16 +201,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def workers_of(master: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == master:
-                found.append(int(entry.name))
-    return sorted(found)
+    from tests.support.cluster import children  # the gunicorn master's workers, from /proc
+    return children(master)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -7,12 +7,21 @@ database refuses keeps the items for the next try; the writer may also hand back
 (a click on a search another worker has not written yet). A worker killed with SIGKILL loses what it
 held, at most `interval` seconds of it: batches are only for records nothing else depends on (article
 view counts, the search log). With an interval of 0 (the tests) every item is written at once.
+
+While the database is down (a restart, an outage) the timer keeps trying every `interval` seconds with all
+it holds, and logs one line per try, not a traceback. What it holds is bounded (MAX_HELD items): in an
+outage of hours the oldest items beyond that are dropped, and the log says how many.
 """
 import atexit
 import threading
 from collections.abc import Callable
 
 from flask import Flask
+
+from core.db import first_line, unreachable
+
+MAX_HELD = 20_000  # per batch and worker: at most about 25 MB (a search row is 1.3 kB), half an hour of
+#                    a busy worker's searches and longer of its article views
 
 
 class Batch:
@@ -61,14 +70,26 @@ class Batch:
         finally:
             with self._lock:
                 self._items[:0] = kept
+                self._drop_beyond_bound()
                 if self.interval > 0:
                     self._schedule()
+
+    def _drop_beyond_bound(self) -> None:  # under the lock
+        extra = len(self._items) - MAX_HELD
+        if extra > 0:
+            del self._items[:extra]
+            self.app.logger.warning("%s: %d of the oldest items dropped, the database has been away too long",
+                                    self.name, extra)
 
     def write_quietly(self) -> None:
         try:
             self.write()
-        except Exception:  # a locked or unreachable database: the items wait for the next try
-            self.app.logger.warning("%s not written yet; kept for the next try", self.name, exc_info=True)
+        except Exception as error:  # a locked or unreachable database: the items wait for the next try
+            if unreachable(error):  # expected in an outage: one line, not a traceback every few seconds
+                self.app.logger.warning("%s not written yet (%d items kept for the next try): %s", self.name,
+                                        self.held(), first_line(error))
+            else:
+                self.app.logger.warning("%s not written yet; kept for the next try", self.name, exc_info=True)
 
 
 def write_all(app: Flask) -> None:

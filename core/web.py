@@ -42,6 +42,10 @@ def translations():
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = RowId
+    if app.config.get("TRUSTED_PROXIES"):  # nginx in front: the client's address and scheme from its headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     csrf.init_app(app)
     babel.init_app(app)  # accounts sets the locale selector (the user's choice, then the browser's)
     app.jinja_env.install_gettext_callables(  # as Flask-Babel's, with the translations looked up once

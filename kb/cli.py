@@ -94,14 +94,15 @@ def export_articles(folder: Path):
 def rerender_articles(dry_run: bool):
     """Render every article again with today's Markdown rules; list those whose shown text changes, reindex them."""
     total = rerender.Batch()
-    for batch in rerender.rerender(write=not dry_run):
-        if dry_run:
-            db.session.rollback()
-        else:
-            db.session.commit()
-        for change in batch.changes:
-            click.echo(f"{change.article_id}\t{change.title}\t+{change.gained} -{change.lost} words")
-        total.add(batch)
+    with search_index.bulk(db.session()):  # its commits log the changes; they are indexed once, below
+        for batch in rerender.rerender(write=not dry_run):
+            if dry_run:
+                db.session.rollback()
+            else:
+                db.session.commit()
+            for change in batch.changes:
+                click.echo(f"{change.article_id}\t{change.title}\t+{change.gained} -{change.lost} words")
+            total.add(batch)
     verb = "would change" if dry_run else "changed"
     click.echo(f"{total.rendered} articles rendered again: the HTML of {total.html_changed} {verb}, the words "
                f"of {len(total.changes)} (+{sum(c.gained for c in total.changes)} "
@@ -110,8 +111,9 @@ def rerender_articles(dry_run: bool):
     if not dry_run:
         indexed = search_index.catch_up(wait=60)
         drift = search_index.check()  # and what was indexed under older rules for the shown text
-        rerender.mark_for_reindexing(drift.missing + drift.stale)
-        db.session.commit()
+        with search_index.bulk(db.session()):
+            rerender.mark_for_reindexing(drift.missing + drift.stale)
+            db.session.commit()
         indexed += search_index.catch_up(wait=60)
         click.echo(f"Reindexed {indexed} articles; "
                    f"{search_index.pending_count()} still pending ('flask search update' indexes them).")

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from core.db import db, utcnow
+from core.db import db
 from core.markdown import render
 from kb.models import Article
+from kb.search import changes
 from kb.search.index import plain_text
-from kb.search.models import SearchPending
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 WORD = re.compile(rf"[{HAN}]|(?:(?![{HAN}])[^\W_])+")  # a Chinese character counts as a word
@@ -85,4 +85,6 @@ def rerender(write: bool = True, size: int = 200) -> Iterator[Batch]:
 
 
 def mark_for_reindexing(article_ids: list[int]) -> None:
-    db.session.add_all(SearchPending(article_id=i, marked_at=utcnow()) for i in article_ids)
+    """Log them as changed (the HTML is written past the ORM, so the session cannot see it): reindexed after
+    the commit."""
+    changes.mark(db.session(), article_ids)

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from core.db import db, utcnow
+from core.db import db, first_line, unreachable, utcnow
 from notify import reminders
 from notify.mail import compose
 from notify.models import Notification
@@ -322,8 +322,12 @@ def _send_in_background(app) -> None:
             _again.clear()
             with app.app_context():
                 send_due(with_reminders=False, with_digests=False, limit=BATCH)
-    except Exception:
-        app.logger.exception("sending notifications after a commit failed; `flask notify send` will retry")
+    except Exception as error:
+        if unreachable(error):  # a database restart: rows stay pending or claimed (freed after the lease)
+            app.logger.warning("sending notifications after a commit stopped, the database is unreachable: %s; "
+                               "the next commit or `flask notify send` carries on", first_line(error))
+        else:
+            app.logger.exception("sending notifications after a commit failed; `flask notify send` will retry")
     finally:
         _running.release()
 

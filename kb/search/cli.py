@@ -1,4 +1,4 @@
-"""`flask search rebuild | update | check | optimize`: make and verify the index from the database."""
+"""`flask search rebuild | update | status | check | optimize`: make, follow and verify the index."""
 import os
 import time
 
@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from kb.search import index as search_index
+from kb.search import status as search_status
 
 group = AppGroup("search", help="Build, update and check the search index (derived from the database).")
 
@@ -20,12 +21,20 @@ def rebuild():
 
 @group.command("update")
 def update():
-    """Index the articles still marked as pending (after a failed or interrupted update)."""
+    """Apply the change log to this host's index (after a failed or interrupted update); rebuild if pruned past."""
     count = search_index.catch_up(wait=60)
     left = search_index.pending_count()
-    click.echo(f"Indexed {count} pending articles." + (f" {left} still pending: the index is busy." if left else ""))
+    click.echo(f"Indexed {count} articles." + (f" {left} changes still to apply: the index is busy." if left else ""))
     if left:
         raise SystemExit(1)
+
+
+@group.command("status")
+def status():
+    """Each host's index: how far it has applied the change log, how far behind it is, its last catch-up."""
+    report = search_status.read()
+    for line in search_status.lines(report):
+        click.echo(line)
 
 
 @group.command("check")
@@ -37,7 +46,7 @@ def check():
         if ids:
             click.echo(f"{len(ids)} {label}: {', '.join(map(str, ids[:50]))}{' …' if len(ids) > 50 else ''}")
     if drift.pending:
-        click.echo(f"{drift.pending} marked for reindexing ('flask search update' indexes them).")
+        click.echo(f"{drift.pending} changes in the log not yet applied ('flask search update' applies them).")
     if drift.any:
         click.echo("The index has drifted from the database: run 'flask search update' or 'flask search rebuild'.")
         raise SystemExit(1)

@@ -1,15 +1,19 @@
-"""The Whoosh index: derived from the database, kept in step after every commit, rebuildable.
+"""The Whoosh index of one host: derived from the database, following its change log, rebuildable.
 
-Each change to an article writes a `SearchPending` row in the same transaction as the change. After
-the commit, whoever gets the index's write lock indexes every pending article from the database and
-only then deletes those rows, so an indexing that fails (a full disk, a killed worker, a lock held
-too long) leaves them for the next write or `flask search update`; nothing is ever lost, and several
-gunicorn workers writing at once never overwrite each other's updates.
+Every change to an article writes a row to the change log (`kb.search.changes`) in the same transaction.
+The index records in its folder how far it has applied the log (its position), and catches up, in one
+worker of the host at a time (the index's write lock), after this host's own commits, when another host
+writes (`kb.search.follow`: PostgreSQL's LISTEN, or a look every few seconds) and by `flask search update`.
+An indexing that fails (a full disk, a killed worker, a lock held too long) leaves the position where it was,
+so the next catch-up applies the same rows again: nothing is lost, and applying a row twice is harmless.
 
-The live index is the folder named in `search/CURRENT`; `rebuild` builds a new folder aside and
-swaps the name in one rename, and every process notices the new name on its next search.
+The live index is the folder named in `search/CURRENT`; `rebuild` builds a new folder aside and swaps the
+name in one rename, and every process notices the new name on its next search. A new, empty index replays
+the log from its start; one whose position the log was pruned past (a host away for longer than the
+retention period) is rebuilt instead.
 """
 import contextlib
+import fcntl
 import hashlib
 import html
 import os
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, event, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 from whoosh import index as whoosh_index
 from whoosh.analysis import LowercaseFilter
@@ -31,9 +35,9 @@ from whoosh.index import LockError
 from whoosh.multiproc import MpWriter
 from whoosh.scoring import BM25F, BM25FScorer
 
-from core.db import db, utcnow
+from core.db import db
 from kb.models import Article
-from kb.search.models import SearchPending
+from kb.search import changes
 from kb.search.text import MixedTokenizer, WordTokenizer
 
 INDEXED = ("title", "summary", "body", "body_html", "type", "category_id", "audience", "state",
@@ -108,6 +112,32 @@ class SearchIndex:
     _searcher: object = None
     tag_cache: dict = field(default_factory=dict)
     merging: bool = False
+    known_head: int = 0
+    head_read_at: float = -1e9
+
+    def position(self, name: str | None = None) -> int:
+        """How far the index (the live one, or folder `name`) has applied the change log: 0 when new."""
+        return self._position_file(name)[0]
+
+    def epoch(self) -> str:
+        """The change log's epoch the live index was made under ('' when new)."""
+        return self._position_file(None)[1]
+
+    def _position_file(self, name: str | None) -> tuple[int, str]:
+        folder = self.root / (name or self.current_name() or "")
+        try:
+            position, _, epoch = (folder / "POSITION").read_text().partition(" ")
+            return int(position), epoch.strip()
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            return 0, ""
+
+    def set_position(self, position: int, epoch: str, name: str | None = None) -> None:
+        """Written after the index commit it describes: if the process dies between the two, the rows are
+        applied again, which is harmless; never the other way round."""
+        folder = self.root / (name or self._name)
+        staged = folder / f"POSITION.{uuid.uuid4().hex}"
+        staged.write_text(f"{position} {epoch}")
+        os.replace(staged, folder / "POSITION")
 
     @property
     def pointer(self) -> Path:
@@ -185,36 +215,20 @@ def search_index() -> SearchIndex:
 
 # --- keeping it in step ------------------------------------------------------------------------
 
-def _mark_changed_articles(session: Session, _context, _instances) -> None:
-    """Before each flush: note the articles whose content changes (new ones have no id yet)."""
-    changed = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, Article)
-               and (obj in session.new or obj in session.deleted or session.is_modified(obj))]
-    if changed:
-        session.info.setdefault("search_objects", []).extend(changed)
-
-
-def _add_pending_rows(session: Session, _context) -> None:
-    """After it: their pending rows, in the same transaction as the change itself."""
-    ids = {a.id for a in session.info.pop("search_objects", []) if a.id is not None}
-    if ids:
-        session.info["search_changed"] = True
-        session.connection().execute(SearchPending.__table__.insert(),
-                                     [{"article_id": i, "marked_at": utcnow()} for i in sorted(ids)])
-
-
 def _index_after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released (kb.search.synonyms): the outer commit indexes
         return
+    if not changes.logged(session):
+        return
     if session.info.get("search_bulk"):  # a bulk import indexes once at its end (index_bulk)
         return
-    if session.info.pop("search_changed", False):
-        catch_up_quietly()
+    catch_up_quietly()
 
 
 @contextlib.contextmanager
 def bulk(session: Session):
-    """Commits in this block leave their articles pending instead of indexing each time; `index_bulk` (or any
-    later commit, or `flask search update`) indexes them. For imports of thousands of articles."""
+    """Commits in this block log their articles without indexing each time; `index_bulk` (or any later commit,
+    the follower, or `flask search update`) indexes them. For imports of thousands of articles."""
     session.info["search_bulk"] = True
     try:
         yield
@@ -222,29 +236,23 @@ def bulk(session: Session):
         session.info.pop("search_bulk", None)
 
 
-def _forget_marks(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint rolled back: the outer transaction keeps its marks
-        return
-    session.info.pop("search_changed", None)
-    session.info.pop("search_objects", None)
-
-
 def listen(session_factory) -> None:
     """Watch the sessions `session_factory` makes (the app's scoped session); once per process."""
     if event.contains(session_factory, "after_commit", _index_after_commit):
         return
-    event.listen(session_factory, "before_flush", _mark_changed_articles)
-    event.listen(session_factory, "after_flush", _add_pending_rows)
-    event.listen(session_factory, "after_commit", _index_after_commit)
-    event.listen(session_factory, "after_rollback", _forget_marks)
+    changes.listen(event, session_factory, _index_after_commit, changes.forget)
+
+
+AFTER_COMMIT_LIMIT = 1000  # log rows a request applies after its commit; the follower applies any more
 
 
 def catch_up_quietly() -> None:
-    """Index what is pending; a failure is logged and left pending, never raised to the user."""
+    """After a commit: apply the log (a bounded amount, never a rebuild: a request must not wait for that);
+    a failure is logged and the position stays, never raised to the user."""
     try:
-        catch_up(wait=current_app.config["SEARCH_LOCK_WAIT_SECONDS"])
-    except Exception:  # a full disk, a broken folder, a lock held too long: the rows stay pending
-        current_app.logger.exception("search index update failed; the articles stay marked for reindexing")
+        catch_up(wait=current_app.config["SEARCH_LOCK_WAIT_SECONDS"], limit=AFTER_COMMIT_LIMIT, rebuild_if_behind=False)
+    except Exception:  # a full disk, a broken folder, a lock held too long: the next catch-up applies the rows
+        current_app.logger.exception("search index update failed; the next catch-up applies the changes")
 
 
 def _writer(index: SearchIndex, wait: float):
@@ -261,34 +269,74 @@ def _writer(index: SearchIndex, wait: float):
         writer.cancel()
 
 
-def catch_up(wait: float = 5.0, batch: int = 500) -> int:
-    """Index every pending article; returns how many were indexed (0 if the index is busy).
+def catch_up(wait: float = 5.0, batch: int = 500, limit: int | None = None, rebuild_if_behind: bool = True) -> int:
+    """Apply the change log past the index's position; returns how many articles were (re)indexed (0 if the
+    index is busy). At most `limit` rows when given. When the log was pruned past the position (or the index
+    is new and the log no longer starts at the beginning), rebuild the index aside if `rebuild_if_behind`,
+    else leave it (searches say it is stale).
 
-    The pending rows, the articles and the deletion are read and written in separate short
-    transactions: the articles are read after the lock is held, so they are at least as new as
-    the marks, and SQLite never has to turn an old read snapshot into a write."""
+    The rows, the articles and the position are read in separate short transactions; the rows and the
+    position are read under the index's write lock, so two workers never apply the same stretch at once."""
     index = search_index()
-    done = 0
+    done = applied = 0
     with Session(db.engine) as session:
-        while True:
-            rows = session.execute(select(SearchPending.id, SearchPending.article_id)
-                                   .order_by(SearchPending.id).limit(batch)).all()
+        while limit is None or applied < limit:
+            index.ensure()
+            in_step = changes.head(session) == index.position() and _same_history(index.epoch(), changes.epoch(session))
             session.rollback()
-            if not rows:
-                return done
+            if in_step:
+                break
             writer = _writer(index, wait)
             if writer is None:
-                return done
-            article_ids = {r.article_id for r in rows}
+                break
             try:
+                position, made_under = index.position(), index.epoch()  # another worker may have applied rows
+                rows = changes.after(session, position, batch if limit is None else min(batch, limit - applied))
+                pruned_past = changes.floor(session) > position  # read after the rows (see changes.floor)
+                epoch, head = changes.epoch(session), changes.head(session)
+                session.rollback()
+                # the database was restored from a backup: a new epoch (flask restore), or a log behind the index
+                other_history = not _same_history(made_under, epoch) or position > head
+                if pruned_past or other_history or not rows:
+                    writer.cancel()
+                    if (pruned_past or other_history) and rebuild_if_behind:
+                        done += rebuild(automatic=True)
+                    break
+                article_ids = {r.article_id for r in rows}
                 _write_documents(writer, session, article_ids)
             except BaseException:
                 abandon(writer)
                 raise
-            session.execute(delete(SearchPending).where(SearchPending.id.in_([r.id for r in rows])))
-            session.commit()
+            index.set_position(rows[-1].id, epoch)
             done += len(article_ids)
+            applied += len(rows)
             merge_in_background_if_fragmented(index)
+    if done:
+        report_position(caught_up=True)
+    return done
+
+
+def _same_history(index_epoch: str, log_epoch: str) -> bool:
+    """A new index (no epoch yet) or a log without one (tests empty the tables) goes with any history."""
+    return not index_epoch or not log_epoch or index_epoch == log_epoch
+
+
+def report_position(caught_up: bool = False, rebuilt: bool = False) -> None:
+    """Tell the database where this host's index is (for `flask search status` and pruning)."""
+    index = search_index()
+    changes.report(current_app.config["HOST_ID"], index.position(), index.current_name() or "", caught_up, rebuilt)
+
+
+def behind() -> int:
+    """How many log rows the live index is known to be behind (for the X-Search-Stale header): the head is
+    read at most once a second per process, so this costs a search no database query most of the time."""
+    index = search_index()
+    now = time.monotonic()
+    if now - index.head_read_at > 1.0:
+        with Session(db.engine) as session:
+            index.known_head = changes.head(session)
+        index.head_read_at = now
+    return max(0, index.known_head - index.position())
 
 
 def abandon(writer) -> None:
@@ -319,8 +367,9 @@ def _write_documents(writer, session: Session, article_ids: set[int]) -> None:
 
 
 def pending_count() -> int:
+    """Log rows this host's index has not applied yet."""
     with Session(db.engine) as session:
-        return len(session.execute(select(SearchPending.id)).all())
+        return changes.count_after(session, search_index().position())
 
 
 def all_articles(session: Session, batch: int = 500):
@@ -336,45 +385,57 @@ def all_articles(session: Session, batch: int = 500):
         session.expunge_all()
 
 
-def rebuild(procs: int = 1, progress=None) -> int:
+def rebuild(procs: int = 1, progress=None, automatic: bool = False) -> int:
     """Index every article into a new folder, then make it live; returns the number of articles.
 
-    The live index's write lock is held meanwhile, so no worker indexes into the old folder a
-    change the new one might miss; their changes stay pending and are indexed into the new one.
-    With `procs` > 1 the analysis runs in that many processes, each writing a segment of its own
-    (the commands use every core; a web worker never does). `progress(n)` is called as articles are read."""
+    Its position is the log's head read before the articles are: every change up to it is in what is read,
+    and the live index's catch-up applies the rest after the swap. Searches and updates of the old folder go
+    on meanwhile (what they write there is simply left behind). One rebuild at a time per host (a file lock).
+    With `procs` > 1 the analysis runs in that many processes, each writing a segment of its own (the
+    commands use every core; a web worker never does). `progress(n)` is called as articles are read."""
     index = search_index()
     index.ensure()
-    old_writer = _writer(index, wait=60)
-    if old_writer is None:
-        raise LockError("the index stayed busy for a minute; try again")
-    try:
+    with _rebuild_lock(index):
         name = index.create()
         ix = whoosh_index.open_dir(str(index.root / name))
         writer = MpWriter(ix, procs=procs, batchsize=100, multisegment=True) if procs > 1 else ix.writer(limitmb=256)
         count = 0
-        with Session(db.engine) as session:
-            covered = session.scalars(select(SearchPending.id)).all()  # committed: their changes are read below
-            session.rollback()
-            for article in all_articles(session):
-                writer.add_document(**document(article))
-                count += 1
-                if progress and count % 100 == 0:
-                    progress(100)
-        if progress:
-            progress(count % 100)
-        writer.commit(optimize=procs <= 1)
+        try:
+            with Session(db.engine) as session:
+                position, epoch = changes.head(session), changes.epoch(session)
+                session.rollback()
+                for article in all_articles(session):
+                    writer.add_document(**document(article))
+                    count += 1
+                    if progress and count % 100 == 0:
+                        progress(100)
+            if progress:
+                progress(count % 100)
+            writer.commit(optimize=procs <= 1)
+        except BaseException:
+            abandon(writer)
+            shutil.rmtree(index.root / name, ignore_errors=True)
+            raise
+        if procs > 1:  # one segment a process, and a search reads each: merged, so searching is as after optimize
+            ix.writer().commit(optimize=True)
+        index.set_position(position, epoch, name)
         index.make_live(name)
-        with Session(db.engine) as session, session.begin():  # marked before the articles were read: done
-            for start in range(0, len(covered), 500):
-                session.execute(delete(SearchPending).where(SearchPending.id.in_(covered[start:start + 500])))
-    finally:
-        old_writer.cancel()
-    index.remove_stale_folders()
-    if procs > 1:  # one segment a process, and a search reads each: merged, so searching is as after optimize
-        optimize()
-    catch_up()  # what was marked meanwhile
+        index.remove_stale_folders()
+    report_position(rebuilt=automatic)
+    catch_up(rebuild_if_behind=False)  # what was logged meanwhile
     return count
+
+
+@contextlib.contextmanager
+def _rebuild_lock(index: SearchIndex):
+    """One rebuild at a time on this host (a command and the follower may both start one)."""
+    index.root.mkdir(parents=True, exist_ok=True)
+    with open(index.root / "REBUILD.lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def index_bulk(procs: int = 1, progress=None) -> int:
@@ -423,7 +484,10 @@ def merge_in_background_if_fragmented(index: SearchIndex) -> threading.Thread | 
 
 
 def rebuilt_message() -> str:
-    return f"Search index rebuilt: {rebuild(procs=os.cpu_count() or 1)} articles."
+    """After `flask restore`: the log went back in time; a new epoch makes every other host rebuild too."""
+    changes.new_epoch()
+    return (f"Search index rebuilt: {rebuild(procs=os.cpu_count() or 1)} articles. "
+            "The other hosts rebuild theirs by themselves.")
 
 
 @dataclass

@@ -1,25 +1,55 @@
-"""Search records: articles waiting for the index, and the log of searches people ran."""
+"""Search records: the change log the indexes follow, the hosts following it, and the log of searches people ran."""
+import uuid
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
 
 
-class SearchPending(Base):
-    """An article whose search index entry is behind the database: written in the same transaction
-    as the change, removed only once the index holds it, so a failed or killed indexing catches up.
+class SearchChange(Base):
+    """The change log the search indexes follow: one row per article changed, written in the same transaction as
+    the change. Each host's index records how far it has applied the log (`kb.search.position`), so any number
+    of hosts, each with its own index, follow one database.
 
-    A catch-up deletes exactly the rows it read, by id, so an id must never be used twice: SQLite
-    would otherwise give a new mark the id of one just deleted, and a slower worker deleting its
-    stale ids would drop that mark unindexed (found by killing a gunicorn worker during writes)."""
-    __tablename__ = "search_pending"
+    The ids only grow and are never used twice (SQLite's AUTOINCREMENT, PostgreSQL's identity), and they become
+    visible in the order they were given: SQLite has one writer at a time, and on PostgreSQL a writing
+    transaction takes a transaction-scoped advisory lock just before it writes its rows (at commit time), so
+    no transaction can commit a lower id after a reader saw a higher one. "Applied up to N" is then exact.
+    Pruned only once every live host has applied a row, or after the retention period (`kb.search.follow`)."""
+    __tablename__ = "search_changes"
     __table_args__ = {"sqlite_autoincrement": True}
 
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    article_id: Mapped[int]  # no foreign key: a deleted article is a change too
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchHost(Base):
+    """A host that follows the change log with an index of its own: how far it is, for `flask search status`
+    and for pruning (a host not seen within the retention period no longer holds the log back)."""
+    __tablename__ = "search_hosts"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    index_name: Mapped[str] = mapped_column(String(100), default="")
+    caught_up_at: Mapped[datetime | None]  # the last catch-up that applied something (or found nothing to do)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rebuilds: Mapped[int] = mapped_column(default=0)  # rebuilds it made itself (new index, or pruned past it)
+
+
+class SearchChangeFloor(Base):
+    """One row: the highest change-log id pruned so far (a host whose position is below it missed changes and
+    must rebuild its index instead of catching up), and the log's epoch: a new one when the database is restored
+    from a backup, whose log goes back in time, so that every host's index, made from the later history, is
+    rebuilt rather than trusted."""
+    __tablename__ = "search_change_floor"
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(index=True)  # no foreign key: a deleted article is pending too
-    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pruned_through: Mapped[int] = mapped_column(BigInteger, default=0)
+    pruned_at: Mapped[datetime | None]
+    epoch: Mapped[str] = mapped_column(String(32), default=lambda: uuid.uuid4().hex)
 
 
 class SearchLog(Base):

@@ -357,3 +357,23 @@ def test_generated_secret_key_is_kept_private_and_reused(monkeypatch, tmp_path):
     assert len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert config.load({"INSTANCE_PATH": str(tmp_path)})["SECRET_KEY"] == first
+
+
+@pytest.mark.parametrize("trusted", [0, 1])
+def test_behind_a_trusted_proxy_the_throttle_counts_the_clients_address_not_the_proxys(app, make_user, trusted):
+    """Behind nginx every request comes from nginx's address: with TRUSTED_PROXIES=1 the client's address is
+    read from X-Forwarded-For, so a stranger's failures do not lock the owner out at another address; without
+    it (no proxy) the header is ignored, as anyone could send it."""
+    from tests.conftest import Browser
+    from wsgi import create_app
+    site = create_app({**{k: app.config[k] for k in ("DATABASE_URL", "INSTANCE_PATH", "SECRET_KEY", "TESTING",
+                                                     "PASSWORD_METHOD")}, "TRUSTED_PROXIES": trusted})
+    make_user("alice", "editor")
+    site.test_client_class = Browser
+    client = site.test_client()
+    client.environ_base["REMOTE_ADDR"] = "127.0.0.1"  # nginx
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"  # the stranger
+    for _ in range(5):
+        assert _login(client, "alice", WRONG).status_code == 401
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.20"  # alice, elsewhere
+    assert _login(client, "alice", PASSWORD).status_code == (302 if trusted else 429)

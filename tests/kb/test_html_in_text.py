@@ -6,8 +6,8 @@ from accounts.auth import find_user
 from core.db import db
 from kb import categories
 from kb.models import Article
+from kb.search import changes
 from kb.search import index as search_index
-from kb.search.models import SearchPending
 
 ISSUE = "Put the code in the <script> tag of the page.\n\nThen restart the router and call the customer back.\n"
 SWALLOWED = "<p>Put the code in the </p>"  # what the old renderer stored for ISSUE
@@ -99,7 +99,7 @@ def _as_stored_by_the_old_renderer(article_id: int, body_html: str) -> None:
     """The article's HTML (and so its index entry) as an older renderer left them."""
     db.session.execute(Article.__table__.update().where(Article.__table__.c.id == article_id)
                        .values(body_html=body_html))
-    db.session.add(SearchPending(article_id=article_id))
+    changes.mark(db.session(), [article_id])
     db.session.commit()
     search_index.catch_up()
 

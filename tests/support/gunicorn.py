@@ -28,6 +28,8 @@ def running_gunicorn(app, database_url: str, log: Path):
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     env |= {"DATABASE_URL": database_url, "SERVICEBOOK_INSTANCE": app.config["INSTANCE_PATH"],
             "SERVICEBOOK_ENV": "development"}
+    if database_url.startswith("postgresql"):  # required there (one key for every host); SQLite makes its own
+        env["SECRET_KEY"] = "a key shared by every host of the test"
     with open(log, "w") as log_file:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",

@@ -137,3 +137,36 @@ def running_postgres(dbname: str = "servicebook_test"):
                             user, root, timeout=45).returncode == 0:
                         break
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --- for the cluster tests: a second database, and an outage of the server under a running site ------------
+
+def _server_of(url: str) -> tuple[pathlib.Path, pathlib.Path, pwd.struct_passwd | None]:
+    """(binaries, root folder, server account) of a server `running_postgres` started (its URL names the root)."""
+    root = pathlib.Path(re.search(r"[?&]host=([^&]+)", url).group(1))
+    return find_pg_bin(), root, _server_user()
+
+
+def create_database(url: str, dbname: str) -> str:
+    """A new, empty database on the server of `url`; returns its URL."""
+    _bin, root, _user = _server_of(url)
+    _create_database(root, dbname)
+    return re.sub(r"@/[^?]+\?", f"@/{dbname}?", url)
+
+
+def stop_server(url: str, mode: str = "fast") -> None:
+    """Stop the server of `url` (`fast`: open connections are cut, as in a restart or a failover)."""
+    bin_dir, root, user = _server_of(url)
+    result = _run([bin_dir / "pg_ctl", "-D", root / "data", "-m", mode, "-w", "-t", "30", "stop"], user, root, 45)
+    if result.returncode != 0:
+        raise RuntimeError(f"pg_ctl stop failed: {result.stdout}{result.stderr}")
+
+
+def start_server(url: str) -> None:
+    """Start the server of `url` again, on the same socket and data (after `stop_server`)."""
+    bin_dir, root, user = _server_of(url)
+    result = _run([bin_dir / "pg_ctl", "-D", root / "data", "-l", root / "server.log", "-w", "-t", "60",
+                   "-o", f"-k {root} -p {PORT} {SERVER_OPTIONS}", "start"], user, root, timeout=90)
+    if result.returncode != 0:
+        raise RuntimeError(f"PostgreSQL failed to start again ({result.stdout}{result.stderr}).\n"
+                           f"Server log tail:\n{_log_tail(root / 'server.log')}")

@@ -12,7 +12,6 @@ from core.db import db
 from kb import categories
 from kb.models import Article
 from kb.search import index as search_index
-from kb.search.models import SearchPending
 
 WRITER = Path(__file__).resolve().parents[2] / "support" / "index_writer.py"
 
@@ -52,7 +51,7 @@ def test_a_process_killed_while_indexing_loses_nothing_and_the_index_catches_up(
     assert started == "HANGING", err
     # the article was committed (acknowledged) before indexing began: it is in the database, marked pending
     assert db.session.scalar(select(func.count()).select_from(Article)) == 1
-    assert db.session.scalar(select(func.count()).select_from(SearchPending)) >= 1
+    assert search_index.pending_count() >= 1  # logged in the same transaction, not applied
     assert app.test_cli_runner().invoke(args=["search", "check"]).exit_code == 1
     # "restarted": the next process's update takes the lock the dead one held and catches up
     update = app.test_cli_runner().invoke(args=["search", "update"])
@@ -61,19 +60,19 @@ def test_a_process_killed_while_indexing_loses_nothing_and_the_index_catches_up(
     assert result.exit_code == 0, result.output
 
 
-def test_a_pending_mark_never_gets_the_id_of_one_already_deleted(app, make_article):
-    """A catch-up deletes the marks it read by id; SQLite reused the id of a deleted row for the next
-    mark, and a slower worker deleting its stale ids dropped that new mark unindexed."""
+def test_a_change_log_id_is_never_used_twice(app, make_article):
+    """A host's position says "every row up to N applied": a new row given the id of a pruned one would be
+    skipped (SQLite reuses the highest id of a deleted row unless the table is AUTOINCREMENT)."""
     from sqlalchemy import text
     make_article(title="First")
-    make_article(title="Second")  # both marked, indexed and their marks deleted: the table is empty
+    make_article(title="Second")
     db.session.remove()
-    assert db.session.query(SearchPending).count() == 0
     with db.engine.begin() as connection:
-        connection.execute(text("INSERT INTO search_pending (article_id, marked_at) VALUES (1, '2026-01-01')"))
-        newest = connection.execute(text("SELECT max(id) FROM search_pending")).scalar()
-        connection.execute(text("DELETE FROM search_pending"))
-    assert newest > 2  # never 1 again
+        before = connection.execute(text("SELECT max(id) FROM search_changes")).scalar()
+        connection.execute(text("DELETE FROM search_changes"))
+    make_article(title="Third")
+    with db.engine.begin() as connection:
+        assert connection.execute(text("SELECT max(id) FROM search_changes")).scalar() > before
 
 
 def test_an_index_of_many_small_segments_is_merged_in_the_background(app, make_article, make_user):
