@@ -90,7 +90,7 @@ def import_corpus(selected: list[dict], copies: int = 1, owner: str = "admin", b
             transfer.import_folder(Path(folder), find_user(owner), current_app.config["MAX_BODY_CHARS"], batch)
             db.session.commit()
         stored = time.perf_counter()
-        search_index.index_bulk(procs=os.cpu_count() or 1)
+        search_index.index_bulk()
         indexed = time.perf_counter()
     return {"seconds": indexed - started, "database_seconds": stored - started, "indexing_seconds": indexed - stored}
 

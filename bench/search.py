@@ -99,7 +99,7 @@ def build(folder: Path, copies: int, rebuild: bool = True) -> dict:
         with index.open().reader() as reader:
             imported_segments = len(reader.leaf_readers())
         started = time.perf_counter()
-        rebuilt = search_index.rebuild(procs=os.cpu_count() or 1) if rebuild else None
+        rebuilt = search_index.rebuild() if rebuild else None
         rebuild_seconds = time.perf_counter() - started if rebuild else None
         index_bytes = folder_bytes(index.root / index.current_name())
         documents = db.session.query(Article).count()

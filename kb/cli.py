@@ -1,6 +1,5 @@
 """`flask kb import DIR`, `flask kb export DIR` and `flask kb rerender`."""
 import contextlib
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ group = AppGroup("kb", help="Import and export articles as Markdown files; rende
 def import_articles(folder: Path, username: str, batch: int):
     """Create or update articles from FOLDER/*.md; nothing is imported if any file is bad.
 
-    Thousands of files: committed in batches, indexed once at the end (by a rebuild aside on every core
+    Thousands of files: committed in batches, indexed once at the end (by a rebuild aside, in one segment,
     when they are most of the index), with a progress bar. Run it again after an interruption: articles
     are matched by slug, so nothing is duplicated."""
     actor = find_user(username)
@@ -57,7 +56,7 @@ def _index_imported() -> None:
     pending = search_index.pending_count()
     if pending:
         with progress_bar(pending, "Indexing", "articles") as step:
-            done = search_index.index_bulk(procs=os.cpu_count() or 1, progress=step)
+            done = search_index.index_bulk(progress=step)
         click.echo(f"Indexed {done} articles.")
 
 

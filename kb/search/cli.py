@@ -1,5 +1,4 @@
 """`flask search rebuild | update | status | check | optimize`: make, follow and verify the index."""
-import os
 import time
 
 import click
@@ -13,9 +12,9 @@ group = AppGroup("search", help="Build, update and check the search index (deriv
 
 @group.command("rebuild")
 def rebuild():
-    """Index every article into a new folder, on every core, then swap it in (searches go on meanwhile)."""
+    """Index every article into a new folder (one segment), then swap it in (searches go on meanwhile)."""
     started = time.perf_counter()
-    count = search_index.rebuild(procs=os.cpu_count() or 1)
+    count = search_index.rebuild()
     click.echo(f"Indexed {count} articles in {time.perf_counter() - started:.1f} s.")
 
 

@@ -79,7 +79,8 @@ def _state(status: Status, host: HostStatus) -> str:
         return "gone (not seen within the retention period; no longer holds the log back)"
     if host.behind:
         return "catching up"
-    return "in step" + (f", rebuilt itself {host.rebuilds} times" if host.rebuilds else "")
+    times = "once" if host.rebuilds == 1 else f"{host.rebuilds} times"
+    return "in step" + (f", rebuilt its index itself {times}" if host.rebuilds else "")
 
 
 def _duration(seconds: float) -> str:

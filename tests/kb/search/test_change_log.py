@@ -191,10 +191,12 @@ def test_the_status_lines_say_where_each_host_is():
     report = status.Status(now=now, head=120, pruned_through=40, kept=80, retention_seconds=7 * 86400, hosts=[
         status.HostStatus("host-a", 120, 0, 0.0, now, now, 0, "index-1", this_host=True),
         status.HostStatus("host-b", 100, 20, 3.5, now - timedelta(seconds=4), now - timedelta(seconds=2), 1, "i2"),
-        status.HostStatus("host-c", 30, 90, 900.0, None, now - timedelta(days=9), 0, "i3")])
+        status.HostStatus("host-c", 30, 90, 900.0, None, now - timedelta(days=9), 0, "i3"),
+        status.HostStatus("host-d", 120, 0, 0.0, now, now, 1, "i4")])
     lines = status.lines(report)
     assert lines[0] == "Change log: head 120, 80 changes kept, pruned through 40, retention 7 days."
-    a, b, c = lines[2:5]
+    a, b, c, d = lines[2:6]
+    assert d.endswith("in step, rebuilt its index itself once")
     assert a.startswith("host-a *") and a.endswith("in step") and " 120 " in a
     assert b.split()[:4] == ["host-b", "100", "20", "3.5"] and b.endswith("catching up")
     assert c.endswith("behind the pruned log: rebuilds its index when it runs") and "never" in c
