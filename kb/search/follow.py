@@ -93,7 +93,8 @@ class Follower:
 
     def tick(self) -> None:
         self.ticks += 1
-        search_index.catch_up(wait=self.interval * 5)  # reports the position itself when it applied something
+        # a large import on another host: one rebuild aside rather than thousands of small updates
+        search_index.index_bulk(wait=self.interval * 5, automatic=True)  # reports the position when it did work
         if time.monotonic() - self.reported_at >= min(HEARTBEAT_SECONDS, self.retention / 4):
             search_index.report_position()  # the heartbeat: this host is live, and where its index is
             self.reported_at = time.monotonic()

@@ -419,7 +419,7 @@ def rebuild(progress=None, automatic: bool = False) -> int:
         index.set_position(position, epoch, name)
         index.make_live(name)
         index.remove_stale_folders()
-    report_position(rebuilt=automatic)
+    report_position(caught_up=True, rebuilt=automatic)
     catch_up(rebuild_if_behind=False)  # what was logged meanwhile
     return count
 
@@ -436,13 +436,14 @@ def _rebuild_lock(index: SearchIndex):
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def index_bulk(progress=None) -> int:
-    """After a bulk import: index what is pending, by a rebuild aside (then swapped in) when that is most of
-    the index, else incrementally. Returns how many articles were indexed."""
+def index_bulk(progress=None, wait: float = 60, automatic: bool = False) -> int:
+    """After a bulk import (here, or on another host: the follower), index what is pending, by a rebuild aside
+    (then swapped in) when that is most of the index, else incrementally. Returns how many articles were
+    indexed."""
     pending = pending_count()
     if pending >= max(BULK_REBUILD_FROM, _indexed_count() // 2):
-        return rebuild(progress=progress)
-    done = catch_up(wait=60)
+        return rebuild(progress=progress, automatic=automatic)
+    done = catch_up(wait=wait)
     if progress:
         progress(done)
     return done

@@ -268,3 +268,20 @@ def test_a_host_rebuilds_when_the_database_went_back_in_time(app, host_b, make_a
         assert not search_index.check().any
     assert titles_on(host_b, "locker", staff) == ["Locker kept"]
     assert _host("host-b").rebuilds == 1
+
+
+def test_a_large_import_on_another_host_is_one_rebuild_aside_not_thousands_of_updates(
+        app, host_b, make_article, make_user, monkeypatch):
+    staff = make_user("staff_member", "staff")
+    make_article(title="Locker first", body="locker")
+    with host_b.app_context():
+        follow.Follower(host_b).tick()
+    monkeypatch.setattr(search_index, "BULK_REBUILD_FROM", 3)  # (1,000 in production)
+    with search_index.bulk(db.session()):  # as `flask kb import` on host A: logged, indexed once at its end
+        for n in range(4):
+            make_article(title=f"Locker imported {n}", body="locker")
+    with host_b.app_context():
+        follow.Follower(host_b).tick()
+        assert not search_index.check().any
+    assert _host("host-b").rebuilds == 1
+    assert len(titles_on(host_b, "locker", staff)) == 5
