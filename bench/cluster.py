@@ -79,7 +79,8 @@ def wrk(port: int, paths: Path, script: Path, header: str, seconds: int, connect
     socket_errors = sum(v for k, v in result["errors"].items() if k != "status")
     return {"requests": result["requests"], "requests_per_s": round(result["requests"] / duration, 1),
             "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000, "max_ms": result["max_us"] / 1000,
-            "errors": socket_errors + result["requests"] - ok, "statuses": result["statuses"]}
+            "errors": socket_errors + result["requests"] - ok, "statuses": result["statuses"],
+            "socket_errors": {k: v for k, v in result["errors"].items() if k != "status" and v}}
 
 
 def freshness(editor: harness.Browser, reader: harness.Browser, article: int, edits: int) -> dict:
@@ -136,7 +137,8 @@ def table(figures: dict) -> str:
         for target in ("hello", "page", "page_during_edits"):
             r = run[target]
             lines.append(f"{name:<7}{target:<19}{r['requests_per_s']:>8.1f}{r['requests_per_s'] / hello * 100:>8.1f}%"
-                         f"{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['max_ms']:>9.1f}{r['errors']:>7}")
+                         f"{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['max_ms']:>9.1f}{r['errors']:>7}"
+                         + (f"  (statuses {r['statuses']}, socket errors {r['socket_errors']})" if r["errors"] else ""))
         f = run["freshness"]
         lines.append(f"{name:<7}freshness: {f['found']}/{f['edits']} edits on host-a found on {run['searched_on']}; "
                      f"lag p50 {f['lag_ms']['p50']} ms, p95 {f['lag_ms']['p95']} ms, max {f['lag_ms']['max']} ms")
