@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import InternalServerError
 
-from core import api
+from core import api, web
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -216,9 +216,7 @@ class Database:
         any other 500 is answered as core.web answers every HTTP error (this handler, for code 500, comes first)."""
         if unreachable(error.original_exception):
             return self._unreachable(error.original_exception)
-        if request.path.startswith("/api/"):
-            return api.http_error(error)
-        return render_template("error.html", code=500, reason=error.name), 500
+        return web.http_error(error)
 
     def _unreachable(self, error: DBAPIError):
         """The server is down or restarting: 503 "try again in a few seconds" (JSON under /api/), one short

@@ -71,10 +71,12 @@ def init_app(app: Flask) -> None:
     def csrf_refused(error):
         return render_template("error.html", code=400, reason="csrf", description=error.description), 400
 
-    @app.errorhandler(HTTPException)
-    def http_error(error):
-        if request.path.startswith("/api/"):  # a URL no API route matched (a negative id, a typo): still JSON
-            return api.http_error(error)
-        own_words = error.description if error.description != type(error).description else None
-        return render_template("error.html", code=error.code, reason=error.name,
-                               description=own_words), error.code
+    app.register_error_handler(HTTPException, http_error)
+
+
+def http_error(error: HTTPException):
+    """Every HTTP error the site answers: JSON under /api/, else the error page."""
+    if request.path.startswith("/api/"):  # a URL no API route matched (a negative id, a typo): still JSON
+        return api.http_error(error)
+    own_words = error.description if error.description != type(error).description else None
+    return render_template("error.html", code=error.code, reason=error.name, description=own_words), error.code

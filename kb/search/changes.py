@@ -9,7 +9,7 @@ and "this index holds every change up to N" is exact."""
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -81,14 +81,14 @@ def forget(session: Session) -> None:
         session.info.pop(key, None)
 
 
-def listen(event, session_factory, after_commit, after_rollback) -> None:
+def listen(session_factory, after_commit) -> None:
     """Log the article changes of the sessions `session_factory` makes; `after_commit(session)` runs after
     each commit (the index catches up there)."""
     event.listen(session_factory, "before_flush", _note_changed_articles)
     event.listen(session_factory, "after_flush", _collect_ids)
     event.listen(session_factory, "before_commit", _write_at_commit)
     event.listen(session_factory, "after_commit", after_commit)
-    event.listen(session_factory, "after_rollback", after_rollback)
+    event.listen(session_factory, "after_rollback", forget)
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
@@ -141,11 +141,11 @@ def report(host: str, position: int, index_name: str, caught_up: bool = False, r
     values = {"position": position, "index_name": index_name, "seen_at": utcnow()}
     if caught_up:
         values["caught_up_at"] = values["seen_at"]
-    changes = dict(values)
+    updated = dict(values)
     if rebuilt:
-        changes["rebuilds"] = SearchHost.rebuilds + 1
+        updated["rebuilds"] = SearchHost.rebuilds + 1
     with Session(db.engine) as session, session.begin():
-        if session.execute(update(SearchHost).where(SearchHost.name == host).values(changes)).rowcount:
+        if session.execute(update(SearchHost).where(SearchHost.name == host).values(updated)).rowcount:
             return
     try:
         with Session(db.engine) as session, session.begin():

@@ -114,15 +114,16 @@ class SearchIndex:
     known_head: int = 0
     head_read_at: float = -1e9
 
-    def position(self, name: str | None = None) -> int:
-        """How far the index (the live one, or folder `name`) has applied the change log: 0 when new."""
-        return self._position_file(name)[0]
+    def position(self) -> int:
+        """How far the live index has applied the change log: 0 when new."""
+        return self.applied()[0]
 
     def epoch(self) -> str:
         """The change log's epoch the live index was made under ('' when new)."""
-        return self._position_file(None)[1]
+        return self.applied()[1]
 
-    def _position_file(self, name: str | None) -> tuple[int, str]:
+    def applied(self, name: str | None = None) -> tuple[int, str]:
+        """The position and epoch of the index (the live one, or folder `name`), from one read of its file."""
         folder = self.root / (name or self.current_name() or "")
         try:
             position, _, epoch = (folder / "POSITION").read_text().partition(" ")
@@ -239,7 +240,7 @@ def listen(session_factory) -> None:
     """Watch the sessions `session_factory` makes (the app's scoped session); once per process."""
     if event.contains(session_factory, "after_commit", _index_after_commit):
         return
-    changes.listen(event, session_factory, _index_after_commit, changes.forget)
+    changes.listen(session_factory, _index_after_commit)
 
 
 AFTER_COMMIT_LIMIT = 1000  # log rows a request applies after its commit; the follower applies any more
@@ -281,7 +282,8 @@ def catch_up(wait: float = 5.0, batch: int = 500, limit: int | None = None, rebu
     with Session(db.engine) as session:
         while limit is None or applied < limit:
             index.ensure()
-            in_step = changes.head(session) == index.position() and _same_history(index.epoch(), changes.epoch(session))
+            position, made_under = index.applied()
+            in_step = changes.head(session) == position and _same_history(made_under, changes.epoch(session))
             session.rollback()
             if in_step:
                 break
@@ -289,7 +291,7 @@ def catch_up(wait: float = 5.0, batch: int = 500, limit: int | None = None, rebu
             if writer is None:
                 break
             try:
-                position, made_under = index.position(), index.epoch()  # another worker may have applied rows
+                position, made_under = index.applied()  # again, under the lock: another worker may have applied rows
                 rows = changes.after(session, position, batch if limit is None else min(batch, limit - applied))
                 pruned_past = changes.floor(session) > position  # read after the rows (see changes.floor)
                 epoch, head = changes.epoch(session), changes.head(session)

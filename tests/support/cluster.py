@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from tests.support.gunicorn import ROOT, free_port
+from tests.support.gunicorn import ROOT, free_port, stop_process
 
 BIN = Path(sys.executable).parent
 NGINX_CANDIDATES = ("/usr/sbin/nginx",)
@@ -268,12 +268,7 @@ def running_nginx(folder: Path, listen_host: str, listen_port: int, ports: list[
         wait_until_answering(f"http://{listen_host}:{listen_port}/login", process, tmp / "error.log", seconds=30)
         yield process
     finally:
-        process.send_signal(signal.SIGQUIT)  # graceful: the worker finishes what it proxies
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=10, sig=signal.SIGQUIT)  # nginx's graceful stop: it finishes what it proxies
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 and instance folder (so its search index is the one `make_article` writes to)."""
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -39,12 +40,17 @@ def running_gunicorn(app, database_url: str, log: Path):
         _wait_until_answering(base, process, log)
         yield base, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=20)
+
+
+def stop_process(process: subprocess.Popen, timeout: float, sig: int = signal.SIGTERM) -> None:
+    """Ask a server to stop (`sig`: its graceful way), and kill it if it has not within `timeout` seconds."""
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture
