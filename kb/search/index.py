@@ -30,13 +30,14 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 from whoosh import index as whoosh_index
 from whoosh.analysis import LowercaseFilter
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, Schema
 from whoosh.index import LockError
 from whoosh.scoring import BM25F, BM25FScorer
 
 from core.db import db
 from kb.models import Article
 from kb.search import changes
+from kb.search.analysed import Text, documents_analysed
 from kb.search.text import MixedTokenizer, WordTokenizer
 
 INDEXED = ("title", "summary", "body", "body_html", "type", "category_id", "audience", "state",
@@ -53,11 +54,11 @@ def make_schema() -> Schema:
     mixed = MixedTokenizer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=mixed, stored=True, field_boost=4.0, chars=True),
-        tags=TEXT(analyzer=mixed, field_boost=2.0),
-        summary=TEXT(analyzer=mixed, stored=True, field_boost=1.5, chars=True),
-        body=TEXT(analyzer=mixed, stored=True, chars=True),
-        words=TEXT(analyzer=WordTokenizer() | LowercaseFilter(), phrase=False),
+        title=Text(analyzer=mixed, stored=True, field_boost=4.0, chars=True),
+        tags=Text(analyzer=mixed, field_boost=2.0),
+        summary=Text(analyzer=mixed, stored=True, field_boost=1.5, chars=True),
+        body=Text(analyzer=mixed, stored=True, chars=True),
+        words=Text(analyzer=WordTokenizer() | LowercaseFilter(), phrase=False),
         tag=KEYWORD(commas=True, lowercase=True),
         type=ID(stored=True, sortable=True),
         category=ID(stored=True, sortable=True),
@@ -392,22 +393,23 @@ def rebuild(progress=None, automatic: bool = False) -> int:
     Its position is the log's head read before the articles are: every change up to it is in what is read,
     and the live index's catch-up applies the rest after the swap. Searches and updates of the old folder go
     on meanwhile (what they write there is simply left behind). One rebuild at a time per host (a file lock).
-    One writer makes one segment: Whoosh's writer on several processes analyses faster but leaves a segment a
-    process, and merging them (in one process) cost more than it saved: 36 s against 22 s for the 1x corpus
-    on 2 cores, and the merge grows with the index, not with the cores. `progress(n)` is called as articles
+    One writer makes one segment, while the articles are analysed ahead on every core (`kb.search.analysed`):
+    Whoosh's writer on several processes leaves a segment a process, and merging them (in one process) cost
+    more than it saved: 36 s against 22 s for the 1x corpus on 2 cores. `progress(n)` is called as articles
     are read."""
     index = search_index()
     index.ensure()
     with _rebuild_lock(index):
         name = index.create()
-        writer = whoosh_index.open_dir(str(index.root / name)).writer(limitmb=256)
+        memory = current_app.config["SEARCH_REBUILD_MEMORY_MB"]  # in memory up to this, not in runs on disk
+        writer = whoosh_index.open_dir(str(index.root / name)).writer(limitmb=memory)
         count = 0
         try:
             with Session(db.engine) as session:
                 position, epoch = changes.head(session), changes.epoch(session)
                 session.rollback()
-                for article in all_articles(session):
-                    writer.add_document(**document(article))
+                for doc in documents_analysed((document(a) for a in all_articles(session)), writer.schema):
+                    writer.add_document(**doc)
                     count += 1
                     if progress and count % 100 == 0:
                         progress(100)

@@ -1,0 +1,92 @@
+"""Articles analysed ahead, in worker processes, while one writer builds the index (a rebuild on every core).
+
+Whoosh's writer analyses each text field itself (`Field.index`: the tokens, then each term's positions and
+character offsets encoded), which was half of a rebuild's time on the 1x corpus. A rebuild hands that to forked
+workers: each returns, for every text field of a document, exactly what `Field.index` would have yielded, and the
+one writer only adds the postings. So the index is still one segment, the same terms and postings as a writer
+analysing alone makes (a test compares them), and a second core does half the work. (A segment per process,
+merged afterwards, cost more in the merge than the second core saved: see `kb.search.index.rebuild`.)
+"""
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
+
+from whoosh.fields import TEXT
+
+from core import workers
+
+ANALYSED = ("title", "tags", "summary", "body", "words")  # the text fields, analysed by kb.search.text
+CHUNK = 20  # documents per task: few round trips, still spread over the workers
+IN_FLIGHT = 8  # tasks handed out ahead: the workers never wait, and memory stays bounded on any corpus
+
+
+class Analysed(tuple):
+    """What `Field.index(value)` yields for one value, (term bytes, frequency, weight, encoded positions) each,
+    worked out in another process."""
+
+
+class Text(TEXT):
+    """A TEXT field that also takes its postings worked out ahead (an `Analysed` value)."""
+
+    def index(self, value, **kwargs):
+        if isinstance(value, Analysed):
+            return iter(value)
+        return super().index(value, **kwargs)
+
+
+def analyse(documents: list[dict]) -> list[dict]:
+    """A worker's task: each document with its text fields analysed (the stored text kept as `_stored_<field>`,
+    which Whoosh stores instead of the value it indexes)."""
+    schema = _worker_schema[0]
+    for doc in documents:
+        for name in ANALYSED:
+            field = schema[name]
+            if field.stored:
+                doc["_stored_" + name] = doc[name]
+            doc[name] = Analysed(field.index(doc[name]))
+    return documents
+
+
+_worker_schema = []  # in a worker: the index's schema, given when it starts
+
+
+def documents_analysed(documents: Iterable[dict], schema, processes: int | None = None) -> Iterator[dict]:
+    """`documents`, in order, with their text fields analysed ahead for `schema` by `processes` forked workers
+    (default: one per core). With one core, or no 'fork', they come as they are and the writer analyses them.
+    A worker that dies (out of memory, killed) loses nothing: its documents, and those after them, come
+    unanalysed."""
+    with workers.pool(processes, _worker_schema.append, (schema,)) as pool:
+        if pool is None:
+            yield from documents
+            return
+        ahead: deque[tuple[list[dict], Future | None]] = deque()
+        for chunk in _chunks(documents):
+            ahead.append((chunk, _submit(pool, chunk)))
+            if len(ahead) >= IN_FLIGHT:
+                yield from _done(*ahead.popleft())
+        while ahead:
+            yield from _done(*ahead.popleft())
+
+
+def _chunks(documents: Iterable[dict]) -> Iterator[list[dict]]:
+    documents = iter(documents)
+    while chunk := list(islice(documents, CHUNK)):
+        yield chunk
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list[dict]) -> Future | None:
+    try:
+        return pool.submit(analyse, chunk)
+    except BrokenProcessPool:
+        return None
+
+
+def _done(chunk: list[dict], future: Future | None) -> list[dict]:
+    if future is None:
+        return chunk
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return chunk  # the writer analyses them itself
