@@ -130,7 +130,7 @@ def read_folder(folder: Path, max_body_chars: int) -> list[ArticleFile]:
         item = ArticleFile(path.stem, meta, body)
         problems += [f"{name}: {p}" for p in _file_problems(item, max_body_chars, users)]
         items.append(item)
-    slugs = Counter(service.slugify(str(i.meta.get("slug") or i.name)) for i in items)
+    slugs = Counter(_slug(i) for i in items)
     problems += [f"slug {s!r} is used by more than one file" for s in sorted(s for s, n in slugs.items() if n > 1)]
     if problems:
         raise ImportFailed(problems)
@@ -138,18 +138,17 @@ def read_folder(folder: Path, max_body_chars: int) -> list[ArticleFile]:
 
 
 def _content(item: ArticleFile, actor, known: dict) -> service.ArticleContent:
-    """The article a file holds; `known` keeps the categories and owners already looked up by this import (the
-    categories themselves too: held, they stay in the session, and service.problems finds each without a query)."""
+    """The article a file holds; `known` keeps the categories (held, they stay in the session, and service.problems
+    finds each without a query) and the owners' ids already looked up by this import."""
     meta = item.meta
     category, owner = ("category", str(meta["category"])), ("owner", str(meta["owner"]))
     if category not in known:
-        known[("held", category[1])] = categories.ensure_path(category[1], actor)
-        known[category] = known[("held", category[1])].id
+        known[category] = categories.ensure_path(category[1], actor)
     if owner not in known:
         known[owner] = find_user(owner[1]).id
     return service.ArticleContent(
         title=str(meta["title"]).strip(), body=item.body, type=str(meta["type"]),
-        category_id=known[category], owner_id=known[owner], summary=str(meta.get("summary") or "").strip(),
+        category_id=known[category].id, owner_id=known[owner], summary=str(meta.get("summary") or "").strip(),
         tags=service.parse_tags(",".join(str(t) for t in meta.get("tags") or [])),
         audience=str(meta.get("audience", "staff")), language=str(meta.get("language", "en")),
         review_by=meta.get("review_by"))

@@ -17,7 +17,6 @@ from whoosh.fields import TEXT
 
 from core import workers
 
-ANALYSED = ("title", "tags", "summary", "body", "words")  # the text fields, analysed by kb.search.text
 CHUNK = 20  # documents per task: few round trips, still spread over the workers
 IN_FLIGHT = 8  # tasks handed out ahead: the workers never wait, and memory stays bounded on any corpus
 
@@ -39,10 +38,9 @@ class Text(TEXT):
 def analyse(documents: list[dict]) -> list[dict]:
     """A worker's task: each document with its text fields analysed (the stored text kept as `_stored_<field>`,
     which Whoosh stores instead of the value it indexes)."""
-    schema = _worker_schema[0]
+    text_fields = [(name, field) for name, field in _worker_schema[0].items() if isinstance(field, Text)]
     for doc in documents:
-        for name in ANALYSED:
-            field = schema[name]
+        for name, field in text_fields:
             if field.stored:
                 doc["_stored_" + name] = doc[name]
             doc[name] = Analysed(field.index(doc[name]))
