@@ -36,13 +36,14 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
+from datetime import timedelta  # noqa: E402
 from html.parser import HTMLParser  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
 from bench import corpus  # noqa: E402
 from bench import http as bench_http  # noqa: E402
 from bench import search as bench_search  # noqa: E402
+from core import clock  # noqa: E402
 
 ARTICLES = 5
 METRIC = "First response time"
@@ -253,7 +254,7 @@ def editor(client: Client, site: dict, record: Record, stop_at: float, seed: int
 
 def lead(client: Client, site: dict, record: Record, stop_at: float, token: str | None, number: int) -> None:
     """A quality lead: with a token through the API, without one through the improvement page's form."""
-    today = date.today()
+    today = clock.today()
     metric, improvement = site["metric"], site["improvement"]
     while time.monotonic() < stop_at:
         n = record.next_day()

@@ -7,13 +7,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from accounts import auth
+from core import clock
 from core.db import db
 from improvement import causes_and_actions as work
 from improvement import metrics, phases, service
 from improvement.models import Metric
 from kb.models import Article
-
-TODAY = date.today()
 
 
 def _user(name: str):
@@ -30,7 +29,7 @@ def _weekly(metric: Metric, change: date, before: list[float], after: list[float
     values = before + after
     readings = [metrics.Reading(first + timedelta(weeks=i), round(v if out_of is None else v * out_of), out_of)
                 for i, v in enumerate(values)]
-    metrics.add_readings(metric, [r for r in readings if r.taken_on <= TODAY], _user("quality_lead"), "demo")
+    metrics.add_readings(metric, [r for r in readings if r.taken_on <= clock.today()], _user("quality_lead"), "demo")
 
 
 def _open(title: str, metric: str, started: date, **details):
@@ -60,7 +59,7 @@ def _link(improvement, lead, *slugs):
 def _backdate(improvement, started: date) -> None:
     """Spread the phase periods from the start to now, so 'time in each phase' reads like real work."""
     periods = improvement.periods
-    span = (TODAY - started).days
+    span = (clock.today() - started).days
     for n, period in enumerate(periods):
         period.entered_at = _at(started + timedelta(days=span * n // (len(periods) + 1)))
         if period.left_at is not None:
@@ -72,7 +71,8 @@ def _at(day: date) -> datetime:
 
 
 def _complete_cycle(noise: random.Random) -> None:
-    change, started = TODAY - timedelta(weeks=15), TODAY - timedelta(weeks=20)
+    today = clock.today()
+    change, started = today - timedelta(weeks=15), today - timedelta(weeks=20)
     improvement, lead = _open(
         "E-mail customers wait two days for a first reply", "First response time", started,
         source="kpi_breach", dimension="responsiveness", touchpoint="E-mail", severity="high", target=10.0,
@@ -99,20 +99,21 @@ def _complete_cycle(noise: random.Random) -> None:
     phases.decide(improvement, "adopt", "Roll the rota out to every e-mail team.", lead)
     service.standardise(improvement, lead)
     _link(improvement, lead, "first-response-service-standard", "email-response-standard-2024")
-    phases.advance(improvement, lead, TODAY)
+    phases.advance(improvement, lead, today)
     _backdate(improvement, started)
 
 
 def _run_to(improvement, lead, change: date, phase: str) -> None:
     """Plan -> Do; every action done just before the change, which goes live; then on to `phase`."""
-    phases.advance(improvement, lead, TODAY)
+    today = clock.today()
+    phases.advance(improvement, lead, today)
     for action in improvement.actions:
-        work.set_status(action, "done", lead, TODAY, change - timedelta(days=2))
+        work.set_status(action, "done", lead, today, change - timedelta(days=2))
     details = service.ImprovementDetails.of(improvement)
     details.change_date = change
     service.update_improvement(improvement, details, lead)
     while improvement.phase != phase:
-        phases.advance(improvement, lead, TODAY)
+        phases.advance(improvement, lead, today)
 
 
 # improvements with one cause and one fix, run to `phase`: weekly (mean, spread, weeks) before and after
@@ -143,7 +144,8 @@ ONE_FIX_CYCLES = (
 
 
 def _one_fix_cycle(noise: random.Random, spec: dict) -> None:
-    change, started = TODAY - timedelta(weeks=spec["change"]), TODAY - timedelta(weeks=spec["started"])
+    today = clock.today()
+    change, started = today - timedelta(weeks=spec["change"]), today - timedelta(weeks=spec["started"])
     improvement, lead = _open(metric=spec["metric"], started=started, **spec["details"])
     _one_fix(improvement, lead, spec["cause"], *spec["fix"], change)
     before, after = ([mean + noise.uniform(-spread, spread) for _ in range(weeks)]
@@ -155,7 +157,8 @@ def _one_fix_cycle(noise: random.Random, spec: dict) -> None:
 
 
 def _in_do(noise: random.Random) -> None:
-    started = TODAY - timedelta(weeks=6)
+    today = clock.today()
+    started = today - timedelta(weeks=6)
     improvement, lead = _open(
         "Telephone greetings sound scripted and cold", "CSAT", started,
         source="staff_idea", dimension="empathy", touchpoint="Telephone", target=88.0, severity="low",
@@ -166,18 +169,18 @@ def _in_do(noise: random.Random) -> None:
     for description, owner, due in (("Rewrite the greeting with the customer's name first", "editor", 7),
                                      ("Coach team leads on tone, not words", "trainer", -3)):
         work.add_action(improvement, work.ActionDetails(description, "corrective", _user(owner).id,
-                                                        TODAY + timedelta(days=due), cause.id), lead)
-    _weekly(improvement.metric, TODAY + timedelta(days=1), [0.82 + noise.uniform(-0.02, 0.02) for _ in range(8)],
+                                                        today + timedelta(days=due), cause.id), lead)
+    _weekly(improvement.metric, today + timedelta(days=1), [0.82 + noise.uniform(-0.02, 0.02) for _ in range(8)],
             [], out_of=300)
-    phases.advance(improvement, lead, TODAY)
-    work.set_status(improvement.actions[0], "in_progress", lead, TODAY)
+    phases.advance(improvement, lead, today)
+    work.set_status(improvement.actions[0], "in_progress", lead, today)
     _link(improvement, lead, "telephone-etiquette-and-greetings-zh", "moments-of-truth-on-the-customer-journey")
     _backdate(improvement, started)
 
 
 def _in_plan() -> None:
     improvement, lead = _open(
-        "Password-reset contacts keep coming back", "First-contact resolution", TODAY - timedelta(days=5),
+        "Password-reset contacts keep coming back", "First-contact resolution", clock.today() - timedelta(days=5),
         source="article_feedback", dimension="reliability", touchpoint="Self-service and phone",
         problem="The article on password resets was flagged 'outdated' twice; repeat contacts suspected.")
     _link(improvement, lead, "customer-cannot-reset-password")

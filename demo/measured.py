@@ -6,11 +6,12 @@ after demo/improvements.py and demo/feedback.py, with the demo users only; every
 Icons: First-contact resolution: improvement (high), target not met; First response time: limits recalculated
 from its change date, target met; Repeat contacts: improvement (low); Chat wait time: concern (high); NPS:
 concern (low); SLA attainment: common cause; CSAT: target met by chance."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from accounts import auth
+from core import clock
 from core.db import db, utcnow
 from improvement import metrics
 from improvement.models import Improvement, Metric
@@ -19,7 +20,6 @@ from kb.feedback.models import Vote
 from kb.models import Article
 from kb.search.models import SearchLog
 
-TODAY = date.today()
 # name, unit, direction, chart, proportion, scale, description, weekly values, out of
 NEW_METRICS = (
     ("Repeat contacts within 7 days", "%", "lower", "p", True, 100.0,
@@ -63,7 +63,7 @@ def _metric(name: str) -> Metric:
 
 
 def _weekly(metric: Metric, values: list[float], out_of: int | None) -> None:
-    first = TODAY - timedelta(weeks=len(values))
+    first = clock.today() - timedelta(weeks=len(values))
     metrics.add_readings(metric, [metrics.Reading(first + timedelta(weeks=i), v, out_of) for i, v in enumerate(values)],
                          _user("quality_lead"), "demo")
 
@@ -77,7 +77,7 @@ def _metrics() -> None:
     name, reason = REBASE
     improvement = db.session.scalar(select(Improvement).where(Improvement.metric_id == _metric(name).id,
                                                               Improvement.change_date.is_not(None)))
-    metrics.rebase(_metric(name), improvement.change_date, reason, lead, today=TODAY)
+    metrics.rebase(_metric(name), improvement.change_date, reason, lead, today=clock.today())
 
 
 def _feedback() -> None:

@@ -3,12 +3,12 @@ catalogue, and a door for a KPI system to push measurements (quality leads' toke
 
 Authenticated by the session or a personal API token (core.api).
 """
-from datetime import date
 
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import clock
 from core.api import api_error, api_require, json_body, register_json_errors
 from core.db import db
 from core.errors import on_refusal, refuse_if
@@ -107,7 +107,7 @@ def improvement(improvement_id: int):
         "causes": [{"id": c.id, "statement": c.statement, "category": c.category, "verified": c.verified,
                     "whys": [w.text for w in c.whys]} for c in found.causes],
         "actions": [{"id": a.id, "description": a.description, "kind": a.kind, "owner": a.owner.username,
-                     "due_on": a.due_on.isoformat(), "status": a.status, "overdue": a.overdue(date.today())}
+                     "due_on": a.due_on.isoformat(), "status": a.status, "overdue": a.overdue(clock.today())}
                     for a in found.actions],
         "articles": [{"id": link.article_id, "title": link.article.title, "kind": link.kind}
                      for link in found.article_links],
@@ -164,7 +164,7 @@ def push_measurements(metric_id: int):
     for n, item in enumerate(items, start=1):
         note = item.get("note", "")
         reading, found = metrics.read(metric, item.get("date"), item.get("value"), item.get("denominator"),
-                                      note, today=date.today())
+                                      note, today=clock.today())
         if note is not None and not isinstance(note, str):  # JSON may send a list or an object: not stored as text
             reading, found = None, found + [_("The note must be text.")]
         problems += [f"Measurement {n}: {p}" for p in found]

@@ -1,6 +1,5 @@
 """`flask improvement ...`: import measurements from a CSV file."""
 import re
-from datetime import date
 from pathlib import Path
 
 import click
@@ -8,6 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from accounts import auth
+from core import clock
 from core.db import db
 from core.errors import Invalid
 from improvement import measurements_csv, metrics
@@ -33,7 +33,7 @@ def import_measurements(file: Path, metric_name: str, username: str | None):
     if username and actor is None:
         raise click.UsageError(f"There is no user named {username!r}.")
     try:
-        readings = measurements_csv.parse(measurements_csv.decode(file.read_bytes()), metric, date.today())
+        readings = measurements_csv.parse(measurements_csv.decode(file.read_bytes()), metric, clock.today())
         added = metrics.add_readings(metric, readings, actor, f"file {file.name}"[:80])
     except Invalid as refusal:
         db.session.rollback()

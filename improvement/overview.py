@@ -10,7 +10,8 @@ from datetime import date
 from markupsafe import Markup
 from sqlalchemy import select
 
-from core.db import db
+from core import clock
+from core.db import db, utcnow
 from improvement import annotations, charts, metrics, spc
 from improvement.effect import Point
 from improvement.models import Improvement, Metric, Rebase
@@ -59,8 +60,15 @@ def read_metric(metric: Metric) -> MetricReading:
     rebase = latest_rebase(metric)
     reading = spc.read(points, chart_kind(metric), metric.direction, metrics.plotted(metric, target),
                        since=rebase.from_date if rebase else None)
-    notes = annotations.for_metric(metric.id, points[0].when, date.today()) if points else []
+    notes = annotations.for_metric(metric.id, points[0].when, _up_to()) if points else []
     return MetricReading(metric, points, reading, target, source, rebase, notes)
+
+
+def _up_to() -> date:
+    """The last day of annotations: today, or the day of the newest timestamp if later. Revisions are stamped with
+    the real UTC time (core.db.utcnow), which can be a day ahead of the app's date (core.clock: local, or pinned
+    by the tests to the day the run began); an edit that was made is never "in the future"."""
+    return max(clock.today(), utcnow().date())
 
 
 def overview() -> list[MetricReading]:

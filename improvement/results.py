@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _
 from markupsafe import Markup
 
+from core import clock
 from improvement import annotations, charts, metrics
 from improvement.effect import Effect, measured_effect
 from improvement.models import Improvement, Metric
@@ -25,7 +26,7 @@ def series(improvement: Improvement) -> list:
     """The metric's points within a year either side of the change (or up to today without one)."""
     if improvement.metric is None:
         return []
-    rows = metrics.measurements_of(improvement.metric, *window(improvement.change_date or date.today()))
+    rows = metrics.measurements_of(improvement.metric, *window(improvement.change_date or clock.today()))
     return metrics.points(rows)
 
 

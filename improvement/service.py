@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
 from accounts.auth import User
-from core import audit
+from core import audit, clock
 from core.db import db, utcnow
 from core.errors import Conflict, Invalid, refuse_if
 from improvement import labels, metrics, phases, results
@@ -74,7 +74,7 @@ def details_problems(details: ImprovementDetails, improvement: Improvement | Non
         found.append(_("The target must be a finite number."))
     elif details.target is not None and abs(details.target) > metrics.LARGEST:
         found.append(_("The target is out of range: at most 10^15 either way."))
-    started = improvement.started_on if improvement else (started_on or date.today())
+    started = improvement.started_on if improvement else (started_on or clock.today())
     if details.change_date is not None and details.change_date < started:
         found.append(_("The change date %(day)s is before the improvement started (%(start)s).",
                        day=details.change_date.isoformat(), start=started.isoformat()))
@@ -86,8 +86,8 @@ def details_problems(details: ImprovementDetails, improvement: Improvement | Non
 
 
 def create_improvement(details: ImprovementDetails, actor, started_on: date | None = None) -> Improvement:
-    started_on = started_on or date.today()
-    if started_on > date.today():
+    started_on = started_on or clock.today()
+    if started_on > clock.today():
         refuse_if([_("The start date %(day)s is in the future.", day=started_on.isoformat())])
     refuse_if(details_problems(details, started_on=started_on))
     improvement = Improvement(started_on=started_on, phase="plan")

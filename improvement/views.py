@@ -1,7 +1,6 @@
 """Improvement pages: the register, one improvement with its phase checklist, moving through the phases,
 the decision at Act, standardising as a best practice, the A3 report. Thin: validate, call a service
 function, flash, redirect. Causes, actions and measurements are in improvement.work_views."""
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.auth import User, require
+from core import clock
 from core.db import db, utcnow
 from core.errors import Invalid, on_refusal
 from core.forms import valid_or_400
@@ -55,7 +55,7 @@ def refused_flash(refusal: Invalid) -> None:
 
 def render_page(improvement: Improvement, status: int = 200, problems: dict | None = None, **forms):
     """The improvement page; a form that failed comes back in `forms` with its errors, `problems` by section."""
-    today = date.today()
+    today = clock.today()
     effect = results.effect_of(improvement)
     owners = active_users()
     forms = {"cause_form": CauseForm(formdata=None), "action_form": ActionForm(
@@ -172,7 +172,7 @@ def move(improvement_id: int):
         abort(400, description=_("Unknown direction."))
     on_refusal(lambda refusal: _stays(improvement, refusal))
     if form.direction.data == "forward":
-        phases.advance(improvement, current_user, date.today())
+        phases.advance(improvement, current_user, clock.today())
     else:
         phases.go_back(improvement, current_user, form.reason.data or "")
     flash(_("The improvement is now in %(phase)s.", phase=labels.PHASE_LABELS[improvement.phase]), "success")
@@ -251,11 +251,11 @@ def report(improvement_id: int):
                            verdict_sentences=results.explain(effect, improvement.metric) if effect else [],
                            chart=results.chart(improvement, effect), chart_notes=results.chart_annotations(improvement),
                            standard=service.standard_article(improvement),
-                           today=date.today(), printed_at=utcnow())
+                           today=clock.today(), printed_at=utcnow())
 
 
 @bp.get("/dashboard")
 @require("run_improvements")
 def dashboard():
-    return render_template("improvement/dashboard.html", today=date.today(),
-                           **dashboard_queries.overview(date.today(), utcnow()))
+    return render_template("improvement/dashboard.html", today=clock.today(),
+                           **dashboard_queries.overview(clock.today(), utcnow()))

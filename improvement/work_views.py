@@ -1,12 +1,12 @@
 """The work inside an improvement: root causes, actions (and 'My actions'), measurements typed, pasted
 or uploaded, and the metric catalogue. Thin, like improvement.views, whose page shows the forms."""
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.auth import require
+from core import clock
 from core.errors import Invalid, on_refusal, refuse_if
 from improvement import causes_and_actions as work
 from improvement import measurements_csv, metrics
@@ -77,7 +77,7 @@ def action_status(action_id: int):
         flash(_("Choose a status; a done date looks like 2026-03-31."), "warning")
         return redirect(back, 303)
     on_refusal(lambda refusal: refused_flash(refusal) or redirect(back, 303))
-    work.set_status(action, form.status.data, current_user, date.today(), form.done_on.data,
+    work.set_status(action, form.status.data, current_user, clock.today(), form.done_on.data,
                     form.drop_reason.data or "")
     flash(_("Action updated."), "success")
     return redirect(back, 303)
@@ -86,7 +86,7 @@ def action_status(action_id: int):
 @bp.get("/my-actions")
 @require("read")
 def my_actions():
-    today = date.today()
+    today = clock.today()
     return render_template("improvement/my_actions.html", actions=work.my_actions(current_user, today), today=today)
 
 
@@ -109,10 +109,10 @@ def add_measurements(improvement_id: int):
     on_refusal(lambda refusal: render_page(improvement, 400, {"measurements": refusal.problems}, **forms))
     metric = _metric_or_refuse(improvement)
     if pasted:
-        readings = measurements_csv.parse(form.rows.data, metric, date.today())
+        readings = measurements_csv.parse(form.rows.data, metric, clock.today())
     else:
         reading, problems = metrics.read(metric, form.taken_on.data, form.value.data, form.denominator.data,
-                                         form.note.data, today=date.today())
+                                         form.note.data, today=clock.today())
         refuse_if(problems)
         readings = [reading]
     added = metrics.add_readings(metric, readings, current_user, "paste" if pasted else "form")
@@ -130,7 +130,7 @@ def upload_measurements(improvement_id: int):
     on_refusal(lambda refusal: render_page(improvement, 400, {"measurements": refusal.problems}, upload_form=form))
     metric = _metric_or_refuse(improvement)
     data = form.file.data.stream.read(measurements_csv.MAX_BYTES + 1)
-    readings = measurements_csv.parse(measurements_csv.decode(data), metric, date.today())
+    readings = measurements_csv.parse(measurements_csv.decode(data), metric, clock.today())
     added = metrics.add_readings(metric, readings, current_user, f"upload {form.file.data.filename}"[:80])
     flash(_("%(n)s measurements imported.", n=len(added)), "success")
     return to_page(improvement, "measurements")

@@ -1,6 +1,5 @@
 """Knowledge-base pages. Thin: validate, call kb.service, flash, redirect."""
 import re
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -8,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.auth import User, require
-from core import audit
+from core import audit, clock
 from core.db import db
 from core.errors import NotAllowed, on_refusal
 from core.forms import show_refusal, valid_or_400
@@ -87,7 +86,7 @@ def article(article_id: int, slug: str | None = None):
         search_log.record_click(request.args["from_search"], found.id, current_user)
     return render_template("kb/article.html", article=found, actions=service.actions_for(found, current_user),
                            feedback=feedback.panel(found, current_user),
-                           state_form=StateForm(base_version=found.version), today=date.today(),
+                           state_form=StateForm(base_version=found.version), today=clock.today(),
                            may_confirm_review=service.may_confirm_review(found, current_user))
 
 
@@ -199,7 +198,7 @@ def confirm_reviewed(article_id: int):
     form = VersionForm()
     valid_or_400(form)
     on_refusal(lambda refusal: _changed_meanwhile(article_id), service.EditConflict)
-    next_review = service.confirm_reviewed(found, form.base_version.data, current_user, date.today())
+    next_review = service.confirm_reviewed(found, form.base_version.data, current_user, clock.today())
     flash(_("Review confirmed; the next review is due by %(date)s.", date=next_review.isoformat()), "success")
     if request.form.get("back") == "review":
         return redirect(url_for("kb.review"))
@@ -251,6 +250,6 @@ def _back_to_history(article_id: int, message: str):
 @bp.get("/kb/review")
 @require("write_articles")
 def review():
-    today = date.today()
+    today = clock.today()
     return render_template("kb/review.html", due=queries.due_for_review(current_user, today), today=today,
                            awaiting=queries.awaiting_review(), may_confirm=service.may_confirm_review)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core import clock
 from core.db import db, utcnow
 from improvement.models import OPEN_PHASES, UNFINISHED, Action, Improvement
 from kb.models import Article
@@ -52,7 +53,7 @@ def candidates(today: date) -> list[tuple[str, int, dict, str]]:
 def write_due(today: date | None = None) -> int:
     """Write the reminders due `today` that were not written before; returns how many were written.
     Commits. Two runs at once may both try: the unique key keeps one, and the loser looks again."""
-    today = today or utcnow().date()
+    today = today or clock.today()  # the app's date (pinned in tests), as the due dates were set with
     for _attempt in range(3):
         rows = _new_rows(today)
         try:

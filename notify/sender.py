@@ -264,11 +264,12 @@ def send_due(now: datetime | None = None, with_reminders: bool = True, with_dige
              limit: int | None = None) -> Report:
     """Write the reminders due, then mail what is due: single messages first, then the daily digests."""
     started = time.monotonic()
+    today = now.date() if now else None  # None: reminders.write_due takes the app's date (core.clock)
     now = now or utcnow()
     report = Report()
     recover(now, report)
     if with_reminders:
-        report.reminders = reminders.write_due(now.date())
+        report.reminders = reminders.write_due(today)
     if not _settings("MAIL_SERVER"):
         report.problems.append("MAIL_SERVER is not set: nothing was mailed.")
         report.seconds = time.monotonic() - started

@@ -1,13 +1,13 @@
 """Onboarding pages: my onboarding, learning paths for trainers (build, assign, progress, CSV, handbook), and
 'I have read and understood this' at the end of an article. Thin: validate, call a domain function, flash,
 redirect."""
-from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.auth import require
+from core import clock
 from core.errors import on_refusal
 from core.forms import valid_or_400
 from kb import queries
@@ -46,7 +46,7 @@ def _changed_meanwhile(path_id: int):
 @bp.get("/onboarding")
 @require("read")
 def mine():
-    found = progress.progress_of(paths.assignments_of(current_user), date.today())
+    found = progress.progress_of(paths.assignments_of(current_user), clock.today())
     return render_template("onboarding/mine.html", progresses=found)
 
 
@@ -97,7 +97,7 @@ def render_path(path: LearningPath, status: int = 200, problems: dict | None = N
     forms = {"add_form": AddItemForm(formdata=None, base_version=path.version),
              "assign_form": AssignForm(formdata=None, role=""),
              "version_form": VersionForm(formdata=None), "button_form": ButtonForm(formdata=None)} | forms
-    return render_template("onboarding/path.html", path=path, matrix=progress.matrix(path, date.today()),
+    return render_template("onboarding/path.html", path=path, matrix=progress.matrix(path, clock.today()),
                            problems=problems or {}, **forms), status
 
 
@@ -169,7 +169,7 @@ def assign(path_id: int):
     on_refusal(lambda refusal: render_path(path, 400, {"assign": [_("Nothing was assigned.")] + refusal.problems},
                                            assign_form=form))
     people = paths.people_for(paths.parse_usernames(form.usernames.data), form.role.data or None)
-    done = paths.assign(path, people, form.due_on.data, current_user, date.today())
+    done = paths.assign(path, people, form.due_on.data, current_user, clock.today())
     due = form.due_on.data.isoformat()
     if done.added:
         flash(_("Assigned to %(names)s, due by %(date)s.", names=", ".join(p.name for p in done.added),
@@ -198,15 +198,15 @@ def unassign(path_id: int, assignment_id: int):
 @require("build_paths")
 def progress_page(path_id: int):
     path = _path_or_404(path_id)
-    return render_template("onboarding/progress.html", path=path, matrix=progress.matrix(path, date.today()))
+    return render_template("onboarding/progress.html", path=path, matrix=progress.matrix(path, clock.today()))
 
 
 @bp.get("/onboarding/paths/<int:path_id>/progress.csv")
 @require("build_paths")
 def progress_csv(path_id: int):
     path = _path_or_404(path_id)
-    text = export.matrix_csv(progress.matrix(path, date.today()))
-    filename = f"learning-path-{path.id}-progress-{date.today().isoformat()}.csv"
+    text = export.matrix_csv(progress.matrix(path, clock.today()))
+    filename = f"learning-path-{path.id}-progress-{clock.today().isoformat()}.csv"
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -220,7 +220,7 @@ def handbook(path_id: int):
     items = progress.published_items([path.id])[path.id]
     revisions = reading.current_revisions([item.article_id for item in items])
     return render_template("onboarding/handbook.html", path=path, articles=[item.article for item in items],
-                           revisions=revisions, today=date.today())
+                           revisions=revisions, today=clock.today())
 
 
 @bp.post("/kb/articles/<int:article_id>/acknowledge")

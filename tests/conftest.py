@@ -1,8 +1,11 @@
 """Fixtures: every test that uses `app` runs on SQLite and on a real PostgreSQL server.
 
 The schema is made by the Alembic migrations, once per backend; each test starts from empty tables.
+The whole run lives on one date (core.clock), even when it crosses midnight.
 """
+import os
 import re
+from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,7 +15,7 @@ from accounts import (
     auth,
     tokens,  # noqa: F401  (its table joins Base.metadata)
 )
-from core import migrate
+from core import clock, migrate
 from core.db import Base, db
 from kb import categories, service
 from kb.models import Article
@@ -22,6 +25,10 @@ from tests.support.smtp import mailbox  # noqa: F401  (a fixture: a real SMTP se
 from wsgi import create_app
 
 PASSWORD = "correct horse battery"
+
+# Pinned once, before any test module computes its TODAY: the app in this process and the servers the tests start
+# (gunicorn, the cluster, `flask` commands: they inherit the environment) see the same date as the tests.
+os.environ[clock.VARIABLE] = os.environ.get(clock.VARIABLE) or date.today().isoformat()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """Feedback pages: vote, flag, 'this solved it', the flag queue, my flags, content health, and beside the
 evidence what other packages offer beside the evidence (the "evidence-actions" hook). Thin: validate, call
 kb.feedback, flash, redirect."""
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from accounts.auth import require
-from core import hooks
+from core import clock, hooks
 from core.db import utcnow
 from core.errors import Invalid, on_refusal
 from core.forms import form_problem, valid_or_400
@@ -137,11 +136,11 @@ def mine():
 @bp.get("/kb/health")
 @require("see_content_health")
 def health():
-    found = content_health.overview(date.today(), utcnow())
+    found = content_health.overview(clock.today(), utcnow())
     rows = ([("flag", f.id, evidence.flag_origin(f.id)) for f in found["open_flags"]]
             + [("votes", row.article.id, evidence.votes_origin(row.article.id)) for row in found["least_helpful"]]
             + [("search", row.query, evidence.search_origin(row.query)) for row in found["zero_searches"]])
-    return render_template("kb/feedback/health.html", today=date.today(), **found,
+    return render_template("kb/feedback/health.html", today=clock.today(), **found,
                            evidence_actions=_evidence_actions(rows),
                            flag_origin=evidence.flag_origin, votes_origin=evidence.votes_origin,
                            search_origin=evidence.search_origin, may_confirm=service.may_confirm_review)

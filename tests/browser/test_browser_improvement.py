@@ -11,13 +11,14 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
+from core import clock
 from core.db import db
 from improvement.models import Improvement
 from tests.support.browser import log_in, log_out, sqlite_only
 
 pytestmark = sqlite_only
 
-TODAY = date.today()
+TODAY = clock.today()
 CHANGE = TODAY - timedelta(days=14)  # the change went live two weeks ago
 TITLE = "E-mail customers wait too long for a first reply"
 BASELINE_HOURS = [30, 34, 29, 33, 31, 35, 28, 32, 30, 33, 29, 34]  # 12 days before the change

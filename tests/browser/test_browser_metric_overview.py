@@ -5,17 +5,18 @@ reason on the chart's card; the page prints as small multiples without the forms
 
 Screenshots: test-output/screenshots/<test-name>-<step>.png.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
+from core import clock
 from core.db import db
 from improvement import metrics
 from tests.support.browser import log_in, sqlite_only
 
 pytestmark = sqlite_only
 
-TODAY = date.today()
+TODAY = clock.today()
 HOURS = [30, 31, 29, 30, 31, 30, 10, 12, 10, 12, 10, 12]   # a sustained drop six weeks ago
 
 

@@ -4,10 +4,11 @@ learning path and assigns it; the trainee reads each article, confirms it and se
 Screenshots: test-output/screenshots/<test-name>-<step>.png.
 """
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
+from core import clock
 from tests.support.browser import log_in, log_out, sqlite_only
 
 pytestmark = sqlite_only
@@ -19,7 +20,7 @@ def test_a_trainer_builds_and_assigns_a_path_and_the_trainee_reads_confirms_and_
     make_article(title="Handling a complaint", body="## Resolution\n\nListen first, then write it down.\n")
     make_user("tara", "trainer")
     make_user("sam", "staff")
-    due = (date.today() + timedelta(days=14)).isoformat()
+    due = (clock.today() + timedelta(days=14)).isoformat()
 
     log_in(page, "tara")
     page.get_by_role("link", name="Learning paths").click()

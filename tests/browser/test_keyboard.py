@@ -3,10 +3,11 @@ are pressed with Enter or Space, a <details> opens with Enter, a select is chose
 search, open a result, vote, flag and acknowledge the article; a quality lead runs a phase gate.
 """
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
+from core import clock
 from core.db import db
 from onboarding import paths
 from tests.conftest import PASSWORD
@@ -43,7 +44,7 @@ def test_staff_search_open_a_result_vote_flag_and_acknowledge_with_the_keyboard_
     sam, tara = make_user("sam", "staff"), make_user("tara", "trainer")
     path = paths.create_path(paths.PathDetails(title="First week", role="staff", expected_minutes=20), tara)
     paths.add_item(path, path.version, str(article.id), tara)
-    paths.assign(path, [sam], date.today() + timedelta(days=7), tara, date.today())
+    paths.assign(path, [sam], clock.today() + timedelta(days=7), tara, clock.today())
     db.session.commit()
 
     log_in_by_keyboard(page, "sam")

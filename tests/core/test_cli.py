@@ -1,6 +1,5 @@
 """The `flask` commands: `users create`, `init --demo`, `kb import` and `kb export`; and the demo content."""
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -8,6 +7,7 @@ from sqlalchemy import select
 
 import demo
 from accounts import auth
+from core import clock
 from core.db import db
 from demo import feedback as demo_feedback
 from kb import queries
@@ -230,7 +230,7 @@ def test_the_demo_has_knowledge_articles_in_both_languages():
 
 def test_at_least_one_demo_article_is_due_for_review(app):
     flask(app, "init", "--demo")
-    due = queries.due_for_review(auth.find_user("publisher"), date.today())
+    due = queries.due_for_review(auth.find_user("publisher"), clock.today())
     assert due, "no demo article is due for review within 30 days"
 
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from accounts import tokens
+from core import clock
 from core.db import db
 from improvement import causes_and_actions as work
 from improvement import phases
@@ -42,7 +43,7 @@ from improvement.models import (
 )
 from tests.support.counting import count
 
-TODAY = date.today()
+TODAY = clock.today()
 # every printable character and a few control ones; NUL is refused up front (400), tested elsewhere
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=300)
 SHORT = st.one_of(st.sampled_from(["", " ", "0", "1", "-1", "99999999999", "2147483648", "1e3", "%", "' OR 1=1 --",

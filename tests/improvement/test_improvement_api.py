@@ -1,16 +1,17 @@
 """The register's JSON API and the CSV import command."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from accounts.tokens import issue_token
+from core import clock
 from core.db import db
 from improvement import causes_and_actions as work
 from improvement import metrics
 from improvement.models import Measurement
 
-TODAY = date.today()
+TODAY = clock.today()
 CHANGE = TODAY - timedelta(days=10)
 
 

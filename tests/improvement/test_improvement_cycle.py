@@ -5,11 +5,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from core import clock
 from core.db import db
 from improvement.models import Improvement, Metric
 from kb.models import Article
 
-TODAY = date.today()
+TODAY = clock.today()
 CHANGE = TODAY - timedelta(weeks=9)
 
 

@@ -1,11 +1,12 @@
 """The quality leads' dashboard: Pareto, overdue actions, verdicts of checked cycles, time in phases."""
-from datetime import date, timedelta
+from datetime import timedelta
 
+from core import clock
 from core.db import db, utcnow
 from improvement import causes_and_actions as work
 from improvement import dashboard, metrics
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def test_the_pareto_puts_the_biggest_category_first_with_the_running_share():

@@ -1,8 +1,9 @@
 """Editing an improvement's details: a save over someone else's newer save shows both with the text kept,
 and a cycle already under way can be opened with the date it started."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
+from core import clock
 from core.db import db
 from improvement.models import Improvement
 
@@ -55,11 +56,11 @@ def test_a_cycle_under_way_is_opened_with_its_start_date_but_not_one_in_the_futu
     lead = login_as("quality_lead")
     fields = {"title": "Queue at the counter", "source": "complaint", "dimension": "responsiveness",
               "severity": "medium", "owner_id": lead.id, "metric_id": 0, "follows_id": 0}
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
     refused = client.submit("/improvements/new", fields | {"started_on": tomorrow}, token_from="/improvements/new")
     assert refused.status_code == 400 and f"The start date {tomorrow} is in the future." in refused.text
     assert db.session.query(Improvement).count() == 0
-    started = date.today() - timedelta(weeks=10)
+    started = clock.today() - timedelta(weeks=10)
     answer = client.submit("/improvements/new", fields | {"started_on": started.isoformat()},
                            token_from="/improvements/new")
     assert answer.status_code == 303

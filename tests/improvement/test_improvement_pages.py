@@ -1,17 +1,18 @@
 """The register's pages: who may do what, CSRF, and bad input answered clearly with nothing changed."""
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from core import clock
 from core.db import db
 from improvement import causes_and_actions as work
 from improvement import measurements_csv
 from improvement.models import Action, Improvement, Measurement
 from tests.support.counting import count
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")

@@ -4,14 +4,14 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core import audit
+from core import audit, clock
 from core.db import db
 from core.errors import Invalid
 from improvement import causes_and_actions as work
 from improvement import measurements_csv, metrics, phases, results, service
 from improvement.models import Measurement, PhasePeriod
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def metric_named(name):

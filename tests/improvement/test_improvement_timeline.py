@@ -1,9 +1,9 @@
 """The improvement's timeline reads as words: names instead of ids, labels instead of codes, Yes/No, 12 not 12.0."""
-from datetime import date
 from types import SimpleNamespace
 
 from flask_babel import force_locale
 
+from core import clock
 from core.db import db
 from improvement import causes_and_actions, service
 from improvement.timeline import EMPTY, Change, describe_change, shorten
@@ -125,7 +125,7 @@ def test_the_page_shows_names_labels_and_yes_no_instead_of_ids_and_codes(client,
     causes_and_actions.update_cause(cause, causes_and_actions.CauseDetails(
         "Nobody watches the shared inbox at weekends", "process", ["Mail waits", "No rota"], verified=True), grace)
     causes_and_actions.add_action(improvement, causes_and_actions.ActionDetails(
-        "Start a weekend rota", "corrective", alan.id, date.today(), cause.id), grace)
+        "Start a weekend rota", "corrective", alan.id, clock.today(), cause.id), grace)
     db.session.commit()
 
     login_as("quality_lead")

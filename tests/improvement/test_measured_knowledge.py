@@ -1,9 +1,10 @@
 """Measured knowledge through the real stack: the metric overview and its API, annotations, rebasing with a
 reason, the content-health funnel plots, the knowledge-demand chart and an article's own helpfulness chart."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from core import clock
 from core.db import db
 from improvement import causes_and_actions as work
 from improvement import metrics
@@ -11,7 +12,7 @@ from improvement.models import Improvement, Rebase
 from kb.feedback import service as feedback
 from kb.search.models import SearchLog
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def add(metric, values, denominators=None, actor=None, start=None):

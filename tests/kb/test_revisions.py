@@ -4,6 +4,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from core import clock
 from core.audit import trail
 from core.db import db
 from kb import categories, service
@@ -165,10 +166,10 @@ def test_a_state_change_from_a_stale_page_is_refused(client, login_as, make_arti
 
 
 def test_due_for_review_lists_overdue_articles_of_the_owner(client, login_as, make_article):
-    from datetime import date, timedelta
+    from datetime import timedelta
     owner = login_as("editor")
-    make_article(title="Past its review date", owner=owner, review_by=date.today() - timedelta(days=3))
-    make_article(title="Reviewed next year", owner=owner, review_by=date.today() + timedelta(days=400))
+    make_article(title="Past its review date", owner=owner, review_by=clock.today() - timedelta(days=3))
+    make_article(title="Reviewed next year", owner=owner, review_by=clock.today() + timedelta(days=400))
     page = client.get("/kb/review")
     assert "Past its review date" in page.text
     assert "overdue" in page.text
@@ -201,13 +202,13 @@ def test_a_new_article_whose_address_was_taken_at_the_same_moment_keeps_the_text
 
 
 def test_the_owner_confirms_a_review_and_the_next_one_is_a_year_away(client, login_as, make_article):
-    from datetime import date, timedelta
+    from datetime import timedelta
     owner = login_as("editor")
-    article = make_article(owner=owner, review_by=date.today() - timedelta(days=2))
+    article = make_article(owner=owner, review_by=clock.today() - timedelta(days=2))
     answer = client.submit(f"/kb/articles/{article.id}/reviewed", {"base_version": article.version, "back": "review"})
     assert answer.status_code == 302 and answer.headers["Location"] == "/kb/review"
     confirmed = reload(article.id)
-    assert confirmed.review_by == date.today() + timedelta(days=365)
+    assert confirmed.review_by == clock.today() + timedelta(days=365)
     assert len(confirmed.revisions) == 1  # a confirmation is not a content revision
     assert "Past" not in client.get("/kb/review").text
     history = client.get(f"/kb/articles/{article.id}/history").text

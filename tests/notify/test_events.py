@@ -1,9 +1,10 @@
 """Every event tells the right people: in the site always, by mail per their preference, in their language.
 Mail is read from a real SMTP server (aiosmtpd) the test starts."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from core import clock
 from core.db import db
 from improvement import causes_and_actions, phases
 from kb import service
@@ -12,7 +13,7 @@ from notify import sender
 from notify.models import Notification
 from onboarding import paths, reading
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 

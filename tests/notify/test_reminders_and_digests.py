@@ -1,9 +1,10 @@
 """Reminders come from `flask notify send`, once per due date; preferences choose mail at once, a daily digest
 grouped by kind, or none; the site shows every notification whatever the choice."""
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
+from core import clock
 from core.db import db, utcnow
 from improvement import causes_and_actions
 from kb.feedback import service as feedback
@@ -11,7 +12,7 @@ from notify import inbox, reminders, sender
 from notify.models import Notification
 from onboarding import paths
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 

@@ -3,18 +3,19 @@ article, a major revision asks again; the progress matrix, its CSV and the print
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from core import clock
 from core.db import db
 from onboarding import paths, progress, reading
 from onboarding.models import Acknowledgement, Assignment, LearningPath, PathItem
 from tests.conftest import PASSWORD
 from tests.support.counting import counted_queries
 
-TODAY = date.today()
+TODAY = clock.today()
 NEXT_WEEK = (TODAY + timedelta(days=7)).isoformat()
 
 

@@ -4,11 +4,12 @@ A new route fails this test until it is added to the table. "Allowed" means the 
 view (any answer below 500 but a refusal); "refused" means 403, 401, or the login page. A write is
 sent with a valid CSRF token, so that CSRF cannot hide a missing role check.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from accounts import tokens
+from core import clock
 from core.db import db
 from improvement import causes_and_actions
 from improvement.metrics import catalogue
@@ -143,11 +144,11 @@ def site(app, make_user, make_article, make_improvement):
     cause = causes_and_actions.add_cause(improvement, causes_and_actions.CauseDetails(
         statement="Nobody owns the inbox", category="process"), users["quality_lead"])
     action = causes_and_actions.add_action(improvement, causes_and_actions.ActionDetails(
-        description="Rota", kind="corrective", owner_id=users["trainer"].id, due_on=date.today() + timedelta(days=7)), users["quality_lead"])
+        description="Rota", kind="corrective", owner_id=users["trainer"].id, due_on=clock.today() + timedelta(days=7)), users["quality_lead"])
     flagged = feedback.flag(article, users["staff"], "unclear", "Which form?")
     path = paths.create_path(paths.PathDetails(title="New staff", role="staff", expected_minutes=30), users["trainer"])
     item = paths.add_item(path, path.version, str(article.id), users["trainer"])
-    paths.assign(path, [users["staff"]], date.today() + timedelta(days=7), users["trainer"], date.today())
+    paths.assign(path, [users["staff"]], clock.today() + timedelta(days=7), users["trainer"], clock.today())
     synonym = synonyms.add(synonyms.parse_line("顾客 = 客户"), users["editor"])
     db.session.commit()
     bearer = {role: tokens.issue_token(user) for role, user in users.items()}

@@ -9,7 +9,7 @@ does not allow. Examples are bounded and derandomized, as the other property-bas
 HYPOTHESIS_EXAMPLES=200 explores more.
 """
 import os
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -18,6 +18,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accounts import tokens
+from core import clock
 from core.db import db
 from improvement import causes_and_actions as work
 from improvement import metrics
@@ -55,7 +56,7 @@ def content(app, make_user, make_article, make_improvement):
     article = make_article(title="Refund a double charge", audience="public", tags=["refund"],
                            body="## Issue\n\nThe customer was charged twice.\n\n## Resolution\n\nRefund one.\n")
     make_article(title="Reset a router", state="draft")
-    today = date.today()
+    today = clock.today()
     improvement = make_improvement(target=10.0, started_on=today - timedelta(days=40),
                                    change_date=today - timedelta(days=10))
     readings = [metrics.Reading(today - timedelta(days=20 - i), 30.0 - (12 if i > 9 else 0) + i % 3)
@@ -106,7 +107,7 @@ def test_an_operation_that_needs_credentials_refuses_a_caller_without_them_or_wi
     ids, bearer = content
     guarded = [operation for operation in described if operation.definition.raw.get("security") != []]
     assert guarded == described
-    measurement = {"date": date.today().isoformat(), "value": 1}
+    measurement = {"date": clock.today().isoformat(), "value": 1}
     answers = {}
     for operation in guarded:
         assert {"401", "403"} <= set(operation.definition.raw["responses"]), operation.path

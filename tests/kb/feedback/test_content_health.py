@@ -1,11 +1,12 @@
 """The content-health page, each section with real data, and opening an improvement from its evidence in one
 step (a flag, unhelpful votes, a search that found nothing)."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from accounts import auth
+from core import clock
 from core.db import db, utcnow
 from improvement import phases
 from improvement.models import ArticleLink, Improvement
@@ -17,7 +18,7 @@ from kb.search.models import SearchLog
 
 PASSWORD = "correct horse battery"
 DEMO_PASSWORD = "servicebook"
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture
