@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from whoosh import query as q
 
+from kb.search.matchers import Adjacent
 from kb.search.question_words import is_question_word
 from kb.search.text import HAS_CJK, RUNS, bigrams, cjk_words, english_term, normalise
 
@@ -76,7 +77,7 @@ def _cjk_query(field: str, run: str, prefix: bool) -> q.Query:
     """A Chinese run: its exact bigram phrase (a substring match), or jieba's words anywhere."""
     if len(run) == 1:
         return q.Prefix(field, run) if prefix else q.Or([q.Term(field, run), q.Prefix(field, run)])
-    exact = q.Term(field, run) if len(run) == 2 else q.Phrase(field, bigrams(run))
+    exact = q.Term(field, run) if len(run) == 2 else Adjacent(field, bigrams(run))
     words = cjk_words(run)
     if len(words) < 2:
         return exact
@@ -119,9 +120,9 @@ def _phrase_query(field: str, text: str) -> q.Query:
     queries = []
     for piece in pieces:
         if isinstance(piece, str):
-            queries.append(q.Term(field, piece) if len(piece) <= 2 else q.Phrase(field, bigrams(piece)))
+            queries.append(q.Term(field, piece) if len(piece) <= 2 else Adjacent(field, bigrams(piece)))
         else:
-            queries.append(q.Term(field, piece[0]) if len(piece) == 1 else q.Phrase(field, piece))
+            queries.append(q.Term(field, piece[0]) if len(piece) == 1 else Adjacent(field, piece))
     return queries[0] if len(queries) == 1 else q.And(queries)
 
 
@@ -193,7 +194,7 @@ def _text_query(field: str, text: str, prefix: bool = False) -> q.Query:
             piece = run.group()
             if prefix and len(piece) == 1:
                 return q.Prefix(field, piece)
-            return q.Term(field, piece) if len(piece) <= 2 else q.Phrase(field, bigrams(piece))
+            return q.Term(field, piece) if len(piece) <= 2 else Adjacent(field, bigrams(piece))
         return _english_query(field, run.group(), prefix)
     return _phrase_query(field, text)
 

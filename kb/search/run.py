@@ -3,6 +3,7 @@
 One searcher per process (kb.search_index), only what the user may see (a filter inside the
 query), snippets cut around the matched terms' stored character offsets (pinpoint highlighting).
 """
+import heapq
 import math
 import re
 import time
@@ -12,7 +13,6 @@ from datetime import datetime
 
 from flask import current_app
 from markupsafe import Markup, escape
-from whoosh import highlight
 from whoosh import query as q
 from whoosh.searching import Results as WhooshResults
 from whoosh.sorting import FieldFacet
@@ -20,7 +20,7 @@ from whoosh.sorting import FieldFacet
 from kb.search import priors, synonyms
 from kb.search import query as search_query
 from kb.search.index import search_index
-from kb.search.snippets import BestPassage, opening
+from kb.search.snippets import Mark, highlighted, marks, opening
 
 FACETS = ("type", "category", "language", "tag")
 SORTS = ("relevance", "date")
@@ -92,51 +92,33 @@ def _filter(user, filters: Filters, category_ids: list[int] | None) -> q.Query |
     return q.And(terms) if len(terms) > 1 else (terms[0] if terms else None)
 
 
-class PageHighlighter(highlight.Highlighter):
-    """Whoosh's pinpoint highlighter, reading the stored character offsets of the shown page's hits only
-    (Whoosh reads them for every match, thousands of them for a common word)."""
-
-    @staticmethod
-    def _load_chars(results, fieldname, texts, to_bytes):
-        """The character offsets of the query's terms (`texts`) in the shown pages, and which terms each page
-        holds (results.docterms): one walk along each term's postings to the shown pages."""
-        results._char_cache[fieldname] = cache = {}
-        docnums = sorted(getattr(results, "page_docnums", None) or (d for _, d in results.top_n))
-        for docnum in docnums:
-            cache[docnum] = {}
-        reader = results.searcher.reader()
-        for text in texts:
-            btext = to_bytes(text)
-            if (fieldname, btext) not in reader:
-                continue
-            postings = results.searcher.postings(fieldname, btext)
-            for docnum in docnums:
-                if postings.is_active() and postings.id() < docnum:
-                    postings.skip_to(docnum)
-                if not postings.is_active():
-                    break
-                if postings.id() == docnum:
-                    cache[docnum][text] = postings.value_as("characters")
-                    results.docterms.setdefault(docnum, []).append((fieldname, btext))
+def _page_marks(searcher, terms: set, docnums: list[int], fieldname: str) -> dict[int, list[Mark]]:
+    """The matched words of each shown page in one field: the stored character offsets of the query's terms
+    (`terms`, (field, bytes) pairs), read with one walk along each term's postings to the shown pages only."""
+    chars: dict[int, dict[str, list]] = {docnum: {} for docnum in docnums}
+    ordered = sorted(docnums)
+    field = searcher.schema[fieldname]
+    for name, btext in terms:
+        if name != fieldname:
+            continue
+        postings = searcher.postings(fieldname, btext)
+        for docnum in ordered:
+            if postings.is_active() and postings.id() < docnum:
+                postings.skip_to(docnum)
+            if not postings.is_active():
+                break
+            if postings.id() == docnum:
+                chars[docnum][field.from_bytes(btext)] = postings.value_as("characters")
+    return {docnum: marks(found) for docnum, found in chars.items()}
 
 
-_highlighter = PageHighlighter(fragmenter=BestPassage(), formatter=highlight.HtmlFormatter(tagname="mark"))
-
-
-def _highlight(hit, fieldname: str, top: int = 1) -> str:
-    text = hit.get(fieldname) or ""
-    if not text:
-        return ""
-    marked = _highlighter.highlight_hit(hit, fieldname, text=text, top=top)
-    return marked.replace("</mark><mark>", "")  # neighbouring Chinese bigrams show as one mark
-
-
-def _snippet(hit) -> Markup:
+def _snippet(stored: dict, body: list[Mark], summary: list[Mark]) -> Markup:
     """Around the matched words of the body (or summary); else the summary or the body's start."""
-    marked = _highlight(hit, "body") or _highlight(hit, "summary")
+    marked = highlighted(stored.get("body") or "", body) or highlighted(stored.get("summary") or "", summary)
     if marked:
+        marked = marked.replace("</mark><mark>", "")  # neighbouring Chinese bigrams show as one mark
         return Markup(LINE_BREAKS.sub(" · ", marked))  # a heading and its paragraph do not run together
-    fallback = hit.get("summary") or opening(hit.get("body", ""))
+    fallback = stored.get("summary") or opening(stored.get("body", ""))
     return escape(LINE_BREAKS.sub(" · ", fallback))
 
 
@@ -208,13 +190,16 @@ def search(text: str, user, filters: Filters = Filters(), page: int = 1, sort: s
         results.millis = (time.perf_counter() - started) * 1000
         return results
     page_hits = found.hits(start, page_size)
+    terms = _terms(found.query, searcher.reader())
+    docnums = [hit.docnum for hit in page_hits]
+    marked = {name: _page_marks(searcher, terms, docnums, name) for name in ("body", "summary")}
     results.total = found.total
     results.capped = found.capped
     results.any_word = found.any_word
     results.pages = math.ceil(found.total / page_size)
     results.facets = _facets(found.docnums, searcher)
     results.hits = [Hit(id=int(h["id"]), slug=h["slug"], title=h["title"],
-                        snippet=_snippet(h), score=round(h.score or 0.0, 3), type=h["type"],
+                        snippet=_snippet(h.fields(), marked["body"][h.docnum], marked["summary"][h.docnum]), score=round(h.score or 0.0, 3), type=h["type"],
                         language=h["language"], state=h["state"], category=int(h["category"]),
                         updated=h["updated"]) for h in page_hits]
     if results.total < 3 or results.any_word:
@@ -280,10 +265,6 @@ class _Found:
         """A page of hits. On the first page, what readers said of each article (kb.search.priors) may
         reorder hits that match about as well: read for these few articles only, with their stored fields."""
         page = list(self.results[start:start + count])
-        self.results.page_docnums = {hit.docnum for hit in page}
-        # the query's terms, looked up on the shown pages only when they are highlighted (PageHighlighter)
-        self.results.termdocs = dict.fromkeys(_terms(self.query, self.results.searcher.reader()))
-        self.results.docterms = {}
         if start == 0 and self.rank and len(page) > 1:
             nudge = priors.priors_for([int(hit["id"]) for hit in page])
             page.sort(key=lambda hit: (-self.rank[hit.docnum] * nudge[int(hit["id"])], hit.docnum))
@@ -316,35 +297,65 @@ COORDINATION = 2
 RELAX_BELOW = 3  # fewer pages than this have every concept: relax (on the judged set, 1 gave hit@3 0.876, 3 gave 0.908)
 
 
-def _scored(searcher, query, allowed, cap: int | None) -> tuple[list[tuple[float, int]], bool]:
-    """([(BM25 score, docnum)] of the pages matching `query` within `allowed`, in index order; whether there are
-    more): one pass over the matches that stops after cap + 1 (Whoosh's collectors read every match)."""
-    found = []
-    context = searcher.context(needs_current=False)
+def _matches(searcher, query, allowed):
+    """(docnum, BM25 score) of every page matching `query` within `allowed`, in index order."""
+    context = searcher.context(needs_current=True)
     for subsearcher, offset in searcher.leaf_searchers():
         matcher = query.matcher(subsearcher, context)
         while matcher.is_active():
             docnum = matcher.id() + offset
             if allowed is None or docnum in allowed:
-                found.append((matcher.score(), docnum))
-                if cap is not None and len(found) > cap:
-                    return found[:cap], True
+                yield docnum, matcher.score()
             matcher.next()
-    return found, False
 
 
-def _top(searcher, query, allowed, need: int, rank_of):
-    """(Whoosh's Results, the `need` best pages by `rank_of(score, docnum)` as (rank, docnum)), where the rank is
-    the BM25 score times at most LANGUAGE_FIRST. Whoosh collects best-first and skips the blocks of postings
-    that cannot reach the top; it collects again deeper until no page left out could rank above the last one
-    needed."""
-    limit = max(need * 10, 200)  # deep enough that one pass nearly always settles it (each pass reads every match)
-    while True:
-        found = searcher.search(query, filter=allowed, limit=limit)
-        pairs = sorted(((rank_of(score, docnum), docnum) for score, docnum in found.top_n), key=lambda p: (-p[0], p[1]))
-        if len(found.top_n) < limit or pairs[min(need, len(pairs)) - 1][0] >= found.top_n[-1][0] * LANGUAGE_FIRST:
-            return found, pairs
-        limit *= 8
+def _collect(searcher, query, allowed, cap: int | None, need: int, factor) -> tuple[list[int], bool, list]:
+    """(the pages matching `query` within `allowed`, in index order, at most `cap` of them; whether more match;
+    the `need` best as [(rank, docnum)], best first), where a page's rank is its BM25 score times `factor(docnum)`
+    (at most LANGUAGE_FIRST), ties to the earlier page. One pass: every match is counted and ranked until the
+    cap; past it, whole blocks of postings that cannot reach the `need` best are skipped unread (Whoosh's
+    block-max quality), and with `need` 0 the pass ends there. On each new block the matcher is replaced by a
+    simpler one without its spent parts (a word no field has, a list at its end).
+
+    Whoosh's own collector also replaces the matcher with one that drops the parts that cannot lift a page
+    past the weakest one kept (`replace(minquality)`); that is not safe: a boosted part is judged without
+    its boost (WrappingMatcher.replace), and the AndMaybe it makes of a union loses the optional part's
+    score after a skip (AndMaybeMatcher.skip_to), so a page that belongs among the best can be missed
+    (on the 10x corpus, 2 of the 10 best pages of "file sizes"). Here the minimum is never passed on."""
+    counted: list[int] = []
+    capped = False
+    best: list[tuple[float, int]] = []  # a min-heap of (rank, -docnum): the weakest of the best first
+    context = searcher.context(needs_current=True)
+    for subsearcher, offset in searcher.leaf_searchers():
+        matcher = query.matcher(subsearcher, context).replace(0)
+        new_block = True
+        while matcher.is_active():
+            if new_block:
+                matcher = matcher.replace(0)
+                if not matcher.is_active():
+                    break
+                skipping = matcher.supports_block_quality()
+            if capped and len(best) >= need:
+                if not need:
+                    return counted, capped, []
+                floor = best[0][0] / LANGUAGE_FIRST
+                if skipping and new_block and matcher.block_quality() <= floor:
+                    matcher.skip_to_quality(floor)
+                    continue
+            docnum = matcher.id() + offset
+            if allowed is None or docnum in allowed:
+                if cap is not None and len(counted) >= cap:
+                    capped = True
+                else:
+                    counted.append(docnum)
+                if need:
+                    entry = (matcher.score() * factor(docnum), -docnum)
+                    if len(best) < need:
+                        heapq.heappush(best, entry)
+                    elif entry > best[0]:
+                        heapq.heapreplace(best, entry)
+            new_block = matcher.next()
+    return counted, capped, [(rank, -negative) for rank, negative in sorted(best, reverse=True)]
 
 
 def _run(searcher, plan: search_query.Plan, allowed, sort: str, language: str, need: int,
@@ -370,76 +381,51 @@ def _run(searcher, plan: search_query.Plan, allowed, sort: str, language: str, n
         return LANGUAGE_FIRST if language in languages.get(docnum, ()) else 1
 
     strict, shown = wanted(required[0] if len(required) == 1 else q.And(required))
-    scored, capped = _scored(searcher, strict, allowed, cap)
-    if len(scored) >= RELAX_BELOW or len(required) == 1:
-        counted = [docnum for _score, docnum in scored]
-        if sort == "date":
+    by_date = sort == "date"
+    counted, capped, kept = _collect(searcher, strict, allowed, cap, 0 if by_date else need, in_language)
+    if len(counted) >= RELAX_BELOW or len(required) == 1:
+        if by_date:
             found = searcher.search(strict, filter=allowed, limit=need, sortedby=FieldFacet("updated", reverse=True))
             return _Found(found, counted, len(counted), capped, False, shown)
-        if capped:  # the best of every match, Whoosh skipping the blocks that cannot reach the top
-            found, kept = _top(searcher, strict, allowed, need, lambda score, docnum: score * in_language(docnum))
-        else:
-            kept = sorted(((score * in_language(docnum), docnum) for score, docnum in scored),
-                          key=lambda pair: (-pair[0], pair[1]))
-            found = WhooshResults(searcher, strict, kept)
-        found.top_n = kept
+        found = WhooshResults(searcher, strict, kept)
         return _Found(found, counted, len(counted), capped, False, shown, {docnum: r for r, docnum in kept})
-    # relaxed: the best pages that have any concept (at most `cap` of them, best first), then those with the most
-    sortedby = FieldFacet("updated", reverse=True) if sort == "date" else None
     relaxed, shown = wanted(q.Or(required))
-    found = searcher.search(relaxed, filter=allowed, limit=cap, terms=True, sortedby=sortedby)
-    level = _levels(searcher, found, required)
-    best = max(level.values(), default=0)
-    kept = [(score, docnum) for score, docnum in found.top_n if level[docnum] >= max(1, best - 1)]
-    capped = cap is not None and len(found.top_n) >= cap
-    share = {docnum: (level[docnum] / best) ** COORDINATION for _score, docnum in kept}
-    rank = None
-    if sort != "date":
-        rank = {docnum: score * share[docnum] * in_language(docnum) for score, docnum in kept}
-        kept = sorted(kept, key=lambda pair: (-rank[pair[1]], pair[1]))
-    found.top_n = kept
-    docnums = [docnum for _score, docnum in kept]
-    return _Found(found, docnums, len(docnums), capped, 0 < best < len(required), shown, rank)
+    return _relaxed(searcher, plan, required, q.Or(optional) if optional else None, relaxed, shown, allowed, by_date,
+                    in_language, cap)
 
 
-def _ways(query) -> list[frozenset] | None:
-    """The sets of (field, term) of which a page must hold every one to match `query`, one set per way of
-    matching it; None where the terms are not known before the search (a prefix)."""
-    if isinstance(query, q.Term):
-        return [frozenset([(query.fieldname, query.text.encode("utf-8"))])]
-    if isinstance(query, q.Phrase):
-        return [frozenset((query.fieldname, word.encode("utf-8")) for word in query.words)]
-    if isinstance(query, q.And):
-        parts = [_ways(sub) for sub in query.subqueries]
-        if any(part is None or len(part) != 1 for part in parts):
-            return None
-        return [frozenset().union(*(part[0] for part in parts))]
-    if isinstance(query, q.Or):
-        found = []
-        for sub in query.subqueries:
-            ways = _ways(sub)
-            if ways is None:
-                return None
-            found.extend(ways)
-        return found
-    return None
-
-
-def _levels(searcher, found, required: list) -> dict[int, int]:
-    """How many of the required concepts each found page has: read from the terms the search matched on
-    the page (no second search), or for a concept with a prefix, from the pages it matches."""
-    level = dict.fromkeys((docnum for _score, docnum in found.top_n), 0)
-    matched = {docnum: set(found.docterms.get(docnum, ())) for docnum in level}
+def _relaxed(searcher, plan: search_query.Plan, required: list, optional, query, shown, allowed, by_date: bool,
+             in_language, cap: int | None) -> _Found:
+    """The best `cap` pages (by BM25) that have any of the `required` concepts, of them those with the most
+    concepts or one fewer, ranked by BM25 times the coordination factor, the reader's language first (or
+    newest first). Each concept is matched once (not Whoosh's search with matched terms, which tracks every
+    term of every match); a page's score is the sum of its concepts' and of the question words' (`optional`),
+    as Whoosh's Or and AndMaybe add them; `query` is all of that, for the highlights and the date order."""
+    scores: dict[int, float] = {}
+    level: Counter = Counter()
     for concept in required:
-        ways = _ways(concept)
-        if ways is None:
-            having = set(searcher.docs_for_query(concept))
-            for docnum in level:
-                level[docnum] += docnum in having
-            continue
-        for docnum in level:
-            level[docnum] += any(way <= matched[docnum] for way in ways)
-    return level
+        for docnum, score in _matches(searcher, concept, allowed):
+            scores[docnum] = scores.get(docnum, 0.0) + score
+            level[docnum] += 1
+    if plan.unwanted:
+        for docnum, _score in _matches(searcher, q.Or(plan.unwanted), allowed):
+            scores.pop(docnum, None)
+    for docnum, score in (_matches(searcher, optional, allowed) if optional is not None else ()):
+        if docnum in scores:
+            scores[docnum] += score
+    ordered = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+    capped = cap is not None and len(ordered) > cap
+    ordered = ordered[:cap] if capped else ordered
+    best = max((level[docnum] for docnum, _score in ordered), default=0)
+    kept = [(score, docnum) for docnum, score in ordered if level[docnum] >= max(1, best - 1)]
+    docnums = [docnum for _score, docnum in kept]
+    any_word = 0 < best < len(required)
+    if by_date:
+        found = searcher.search(query, filter=set(docnums), limit=None, sortedby=FieldFacet("updated", reverse=True))
+        return _Found(found, docnums, len(docnums), capped, any_word, shown)
+    rank = {docnum: score * (level[docnum] / best) ** COORDINATION * in_language(docnum) for score, docnum in kept}
+    kept = sorted(((rank[docnum], docnum) for _score, docnum in kept), key=lambda pair: (-pair[0], pair[1]))
+    return _Found(WhooshResults(searcher, query, kept), docnums, len(docnums), capped, any_word, shown, rank)
 
 
 def suggest_titles(text: str, user, limit: int = 8) -> list[dict]:
@@ -454,8 +440,9 @@ def suggest_titles(text: str, user, limit: int = 8) -> list[dict]:
     allowed = _filter_docs(searcher, visible_to(user))
     if allowed is not None and not allowed:
         return []
-    hits = searcher.search(query, filter=allowed, limit=limit)
-    return [{"id": int(h["id"]), "title": h["title"], "slug": h["slug"]} for h in hits]
+    _counted, _capped, best = _collect(searcher, query, allowed, 0, limit, lambda docnum: 1)  # nothing counted
+    found = [searcher.stored_fields(docnum) for _rank, docnum in best]
+    return [{"id": int(f["id"]), "title": f["title"], "slug": f["slug"]} for f in found]
 
 
 def matching_ids(text: str, user, filters: Filters = Filters()) -> set[int]:

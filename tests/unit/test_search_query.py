@@ -1,6 +1,7 @@
 """What staff type, parsed and turned into Whoosh queries, without an app or an index."""
 from whoosh import query as q
 
+from kb.search.matchers import Adjacent
 from kb.search.query import MAX_QUERY_CHARS, build, clean, english_words, parse, plan
 from kb.search.synonyms import Table, parse_text
 
@@ -55,7 +56,7 @@ def test_an_excluded_word_wraps_the_query_in_and_not():
 def test_a_chinese_run_matches_as_its_bigram_phrase_or_as_jiebas_words():
     built = build(parse("title:投诉处理流程"))
     assert isinstance(built, q.Or)
-    assert q.Phrase("title", ["投诉", "诉处", "处理", "理流", "流程"]) in built.subqueries
+    assert Adjacent("title", ["投诉", "诉处", "处理", "理流", "流程"]) in built.subqueries
 
 
 def test_the_english_words_for_did_you_mean_leave_out_phrases_prefixes_and_chinese():
