@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain, repeat
 
 from flask import current_app
 from markupsafe import Markup, escape
@@ -163,7 +164,7 @@ def _facets(docnums: list[int], searcher) -> dict[str, list[tuple[str, int]]]:
     facets = {}
     for name in FACETS:
         values = _values_by_doc(searcher, name)
-        counts = Counter(value for docnum in docnums for value in values.get(docnum, ()))
+        counts = Counter(chain.from_iterable(map(values.get, docnums, repeat(()))))  # C loops: up to the cap
         facets[name] = sorted(((k, n) for k, n in counts.items() if k), key=lambda kv: (-kv[1], kv[0]))[:20]
     return facets
 
@@ -314,8 +315,7 @@ def _collect(searcher, query, allowed, cap: int | None, need: int, factor) -> tu
     the `need` best as [(rank, docnum)], best first), where a page's rank is its BM25 score times `factor(docnum)`
     (at most LANGUAGE_FIRST), ties to the earlier page. One pass: every match is counted and ranked until the
     cap; past it, whole blocks of postings that cannot reach the `need` best are skipped unread (Whoosh's
-    block-max quality), and with `need` 0 the pass ends there. On each new block the matcher is replaced by a
-    simpler one without its spent parts (a word no field has, a list at its end).
+    block-max quality), and with `need` 0 the pass ends there.
 
     Whoosh's own collector also replaces the matcher with one that drops the parts that cannot lift a page
     past the weakest one kept (`replace(minquality)`); that is not safe: a boosted part is judged without
@@ -327,14 +327,9 @@ def _collect(searcher, query, allowed, cap: int | None, need: int, factor) -> tu
     best: list[tuple[float, int]] = []  # a min-heap of (rank, -docnum): the weakest of the best first
     context = searcher.context(needs_current=True)
     for subsearcher, offset in searcher.leaf_searchers():
-        matcher = query.matcher(subsearcher, context).replace(0)
-        new_block = True
+        matcher = query.matcher(subsearcher, context).replace(0)  # without the words no field has
+        skipping, new_block = matcher.supports_block_quality(), True
         while matcher.is_active():
-            if new_block:
-                matcher = matcher.replace(0)
-                if not matcher.is_active():
-                    break
-                skipping = matcher.supports_block_quality()
             if capped and len(best) >= need:
                 if not need:
                     return counted, capped, []
