@@ -200,9 +200,9 @@ def search(text: str, user, filters: Filters = Filters(), page: int = 1, sort: s
     results.pages = math.ceil(found.total / page_size)
     results.facets = _facets(found.docnums, searcher)
     results.hits = [Hit(id=int(h["id"]), slug=h["slug"], title=h["title"],
-                        snippet=_snippet(h.fields(), marked["body"][h.docnum], marked["summary"][h.docnum]), score=round(h.score or 0.0, 3), type=h["type"],
-                        language=h["language"], state=h["state"], category=int(h["category"]),
-                        updated=h["updated"]) for h in page_hits]
+                        snippet=_snippet(h.fields(), marked["body"][h.docnum], marked["summary"][h.docnum]),
+                        score=round(h.score or 0.0, 3), type=h["type"], language=h["language"], state=h["state"],
+                        category=int(h["category"]), updated=h["updated"]) for h in page_hits]
     if results.total < 3 or results.any_word:
         results.did_you_mean = _did_you_mean(searcher, parsed)
     results.millis = (time.perf_counter() - started) * 1000
