@@ -24,6 +24,7 @@ from kb.search.index import search_index
 from kb.search.snippets import Mark, highlighted, marks, opening
 
 FACETS = ("type", "category", "language", "tag")
+MARKED = ("body", "summary")  # the fields a snippet is cut from
 SORTS = ("relevance", "date")
 LINE_BREAKS = re.compile(r"\s*\n\s*")
 
@@ -191,9 +192,7 @@ def search(text: str, user, filters: Filters = Filters(), page: int = 1, sort: s
         results.millis = (time.perf_counter() - started) * 1000
         return results
     page_hits = found.hits(start, page_size)
-    terms = _terms(found.query, searcher.reader())
-    docnums = [hit.docnum for hit in page_hits]
-    marked = {name: _page_marks(searcher, terms, docnums, name) for name in ("body", "summary")}
+    marked = found.marks(searcher, [hit.docnum for hit in page_hits])
     results.total = found.total
     results.capped = found.capped
     results.any_word = found.any_word
@@ -253,6 +252,14 @@ def _add_spelling_corrections(searcher, plan: search_query.Plan) -> None:
 
 
 @dataclass
+class Walked:
+    """What _collect keeps of the walk for the snippets: the query's terms in MARKED it walked (`terms`), and for
+    each page that joined the best, the raw postings values of those it holds ({docnum: {(field, term): value}})."""
+    terms: set = field(default_factory=set)
+    offsets: dict = field(default_factory=dict)
+
+
+@dataclass
 class _Found:
     results: object  # Whoosh's Results, its ranking replaced by ours
     docnums: list[int]  # the pages the facets count: every match, or the first MATCH_CAP of them
@@ -261,6 +268,26 @@ class _Found:
     any_word: bool
     query: object  # what the shown hits matched (not what they must not have), for the highlighted terms
     rank: dict | None = None  # docnum -> the ranking score, when ranked by relevance
+    walked: Walked | None = None  # the offsets of the best pages' words, kept by _collect
+
+    def marks(self, searcher, docnums: list[int]) -> dict[str, dict[int, list[Mark]]]:
+        """{field: {docnum: the matched words}} of the shown pages in MARKED: from the offsets the walk kept, or
+        read from the postings (a relaxed or date-ordered search, a page the walk did not keep, or a term the walk
+        did not see as one, such as a prefix's)."""
+        terms = _terms(self.query, searcher.reader())
+        walked = self.walked
+        if (walked is None or any(docnum not in walked.offsets for docnum in docnums)
+                or not {term for term in terms if term[0] in MARKED} <= walked.terms):
+            return {name: _page_marks(searcher, terms, docnums, name) for name in MARKED}
+        found: dict[str, dict[int, list[Mark]]] = {name: {} for name in MARKED}
+        for name in MARKED:
+            field = searcher.schema[name]
+            decode = field.format.decoder("characters")
+            for docnum in docnums:
+                found[name][docnum] = marks({field.from_bytes(term): decode(value)
+                                             for (fieldname, term), value in walked.offsets[docnum].items()
+                                             if fieldname == name})
+        return found
 
     def hits(self, start: int, count: int) -> list:
         """A page of hits. On the first page, what readers said of each article (kb.search.priors) may
@@ -310,12 +337,15 @@ def _matches(searcher, query, allowed):
             matcher.next()
 
 
-def _collect(searcher, query, allowed, cap: int | None, need: int, factor) -> tuple[list[int], bool, list]:
+def _collect(searcher, query, allowed, cap: int | None, need: int, factor,
+             walked: Walked | None = None) -> tuple[list[int], bool, list]:
     """(the pages matching `query` within `allowed`, in index order, at most `cap` of them; whether more match;
     the `need` best as [(rank, docnum)], best first), where a page's rank is its BM25 score times `factor(docnum)`
     (at most LANGUAGE_FIRST), ties to the earlier page. One pass: every match is counted and ranked until the
     cap; past it, whole blocks of postings that cannot reach the `need` best are skipped unread (Whoosh's
-    block-max quality), and with `need` 0 the pass ends there.
+    block-max quality), and with `need` 0 the pass ends there. With `walked`, each page that joins the best keeps
+    the raw postings values of the query's terms it holds in MARKED: its words' character offsets, read from the
+    block the walk has just decoded instead of looked up again for the snippet.
 
     Whoosh's own collector also replaces the matcher with one that drops the parts that cannot lift a page
     past the weakest one kept (`replace(minquality)`); that is not safe: a boosted part is judged without
@@ -329,6 +359,9 @@ def _collect(searcher, query, allowed, cap: int | None, need: int, factor) -> tu
     for subsearcher, offset in searcher.leaf_searchers():
         matcher = query.matcher(subsearcher, context).replace(0)  # without the words no field has
         skipping, new_block = matcher.supports_block_quality(), True
+        marked = [leaf for leaf in matcher.term_matchers() if leaf.term()[0] in MARKED] if walked else []
+        if walked is not None:
+            walked.terms.update(leaf.term() for leaf in marked)
         while matcher.is_active():
             if capped and len(best) >= need:
                 if not need:
@@ -349,6 +382,12 @@ def _collect(searcher, query, allowed, cap: int | None, need: int, factor) -> tu
                         heapq.heappush(best, entry)
                     elif entry > best[0]:
                         heapq.heapreplace(best, entry)
+                    else:
+                        entry = None
+                    if entry and marked:
+                        here = docnum - offset
+                        walked.offsets[docnum] = {leaf.term(): leaf.value() for leaf in marked
+                                                  if leaf.is_active() and leaf.id() == here}
             new_block = matcher.next()
     return counted, capped, [(rank, -negative) for rank, negative in sorted(best, reverse=True)]
 
@@ -377,13 +416,14 @@ def _run(searcher, plan: search_query.Plan, allowed, sort: str, language: str, n
 
     strict, shown = wanted(required[0] if len(required) == 1 else q.And(required))
     by_date = sort == "date"
-    counted, capped, kept = _collect(searcher, strict, allowed, cap, 0 if by_date else need, in_language)
+    walked = Walked()
+    counted, capped, kept = _collect(searcher, strict, allowed, cap, 0 if by_date else need, in_language, walked)
     if len(counted) >= RELAX_BELOW or len(required) == 1:
         if by_date:
             found = searcher.search(strict, filter=allowed, limit=need, sortedby=FieldFacet("updated", reverse=True))
             return _Found(found, counted, len(counted), capped, False, shown)
         found = WhooshResults(searcher, strict, kept)
-        return _Found(found, counted, len(counted), capped, False, shown, {docnum: r for r, docnum in kept})
+        return _Found(found, counted, len(counted), capped, False, shown, {docnum: r for r, docnum in kept}, walked)
     relaxed, shown = wanted(q.Or(required))
     return _relaxed(searcher, plan, required, q.Or(optional) if optional else None, relaxed, shown, allowed, by_date,
                     in_language, cap)
