@@ -11,7 +11,7 @@ from whoosh.filedb.filestore import RamStorage
 from kb.search import index as search_index
 from kb.search import query as search_query
 from kb.search.matchers import Adjacent
-from kb.search.run import LANGUAGE_FIRST, _collect
+from kb.search.run import LANGUAGE_FIRST, Walked, _collect, _Found
 from kb.search.text import bigrams
 
 ENGLISH = ("refund gift card customer charge twice process file system mode owner permission read write "
@@ -127,3 +127,17 @@ def test_collect_counts_to_the_cap_and_returns_the_best_a_full_sort_returns(sear
 def test_collect_with_nothing_to_rank_stops_at_the_cap(searcher):
     counted, capped, best = _collect(searcher, _query("refund"), None, 5, 0, lambda docnum: 1)
     assert len(counted) == 5 and capped and best == []
+
+
+@pytest.mark.parametrize("text", QUESTIONS)
+def test_the_offsets_kept_by_the_walk_mark_the_same_words_as_the_postings(searcher, text):
+    """The snippets' matched words come from the values the walk decoded (_collect's Walked); read again from
+    the postings (the way a relaxed search still reads them) they are the same."""
+    query = _query(text)
+    walked = Walked()
+    _counted, _capped, best = _collect(searcher, query, None, 40, 10, lambda docnum: 1, walked)
+    docnums = [docnum for _rank, docnum in best]
+    kept = _Found(None, [], 0, False, False, query, walked=walked).marks(searcher, docnums)
+    read = _Found(None, [], 0, False, False, query).marks(searcher, docnums)
+    assert kept == read
+    assert sum(len(found) for found in kept["body"].values()) > 0  # words were marked: not two empty answers
