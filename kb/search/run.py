@@ -94,24 +94,23 @@ def _filter(user, filters: Filters, category_ids: list[int] | None) -> q.Query |
     return q.And(terms) if len(terms) > 1 else (terms[0] if terms else None)
 
 
-def _page_marks(searcher, terms: set, docnums: list[int], fieldname: str) -> dict[int, list[Mark]]:
-    """The matched words of each shown page in one field: the stored character offsets of the query's terms
-    (`terms`, (field, bytes) pairs), read with one walk along each term's postings to the shown pages only."""
-    chars: dict[int, dict[str, list]] = {docnum: {} for docnum in docnums}
+def _page_offsets(searcher, terms: set, docnums: list[int]) -> dict[int, dict[tuple[str, bytes], bytes]]:
+    """{docnum: {(field, term): raw postings value}} of the query's terms in MARKED (`terms`, (field, bytes) pairs)
+    on each shown page, read with one walk along each term's postings to the shown pages only."""
+    found: dict[int, dict] = {docnum: {} for docnum in docnums}
     ordered = sorted(docnums)
-    field = searcher.schema[fieldname]
-    for name, btext in terms:
-        if name != fieldname:
+    for term in terms:
+        if term[0] not in MARKED:
             continue
-        postings = searcher.postings(fieldname, btext)
+        postings = searcher.postings(*term)
         for docnum in ordered:
             if postings.is_active() and postings.id() < docnum:
                 postings.skip_to(docnum)
             if not postings.is_active():
                 break
             if postings.id() == docnum:
-                chars[docnum][field.from_bytes(btext)] = postings.value_as("characters")
-    return {docnum: marks(found) for docnum, found in chars.items()}
+                found[docnum][term] = postings.value()
+    return found
 
 
 def _snippet(stored: dict, body: list[Mark], summary: list[Mark]) -> Markup:
@@ -271,22 +270,24 @@ class _Found:
     walked: Walked | None = None  # the offsets of the best pages' words, kept by _collect
 
     def marks(self, searcher, docnums: list[int]) -> dict[str, dict[int, list[Mark]]]:
-        """{field: {docnum: the matched words}} of the shown pages in MARKED: from the offsets the walk kept, or
-        read from the postings (a relaxed or date-ordered search, a page the walk did not keep, or a term the walk
-        did not see as one, such as a prefix's)."""
+        """{field: {docnum: the matched words}} of the shown pages in MARKED, from their words' character offsets:
+        those the walk kept, or read from the postings (a relaxed or date-ordered search, a page the walk did not
+        keep, or a term the walk did not see as one, such as a prefix's)."""
         terms = _terms(self.query, searcher.reader())
         walked = self.walked
         if (walked is None or any(docnum not in walked.offsets for docnum in docnums)
                 or not {term for term in terms if term[0] in MARKED} <= walked.terms):
-            return {name: _page_marks(searcher, terms, docnums, name) for name in MARKED}
-        found: dict[str, dict[int, list[Mark]]] = {name: {} for name in MARKED}
+            offsets = _page_offsets(searcher, terms, docnums)
+        else:
+            offsets = walked.offsets
+        found: dict[str, dict[int, list[Mark]]] = {}
         for name in MARKED:
             field = searcher.schema[name]
             decode = field.format.decoder("characters")
-            for docnum in docnums:
-                found[name][docnum] = marks({field.from_bytes(term): decode(value)
-                                             for (fieldname, term), value in walked.offsets[docnum].items()
-                                             if fieldname == name})
+            found[name] = {docnum: marks({field.from_bytes(term): decode(value)
+                                          for (fieldname, term), value in offsets[docnum].items()
+                                          if fieldname == name})
+                           for docnum in docnums}
         return found
 
     def hits(self, start: int, count: int) -> list:
@@ -359,8 +360,9 @@ def _collect(searcher, query, allowed, cap: int | None, need: int, factor,
     for subsearcher, offset in searcher.leaf_searchers():
         matcher = query.matcher(subsearcher, context).replace(0)  # without the words no field has
         skipping, new_block = matcher.supports_block_quality(), True
-        marked = [leaf for leaf in matcher.term_matchers() if leaf.term()[0] in MARKED] if walked else []
+        marked = []
         if walked is not None:
+            marked = [leaf for leaf in matcher.term_matchers() if leaf.term()[0] in MARKED]
             walked.terms.update(leaf.term() for leaf in marked)
         while matcher.is_active():
             if capped and len(best) >= need:
