@@ -7,13 +7,14 @@ one writer only adds the postings. So the index is still one segment, the same t
 analysing alone makes (a test compares them), and a second core does half the work. (A segment per process,
 merged afterwards, cost more in the merge than the second core saved: see `kb.search.index.rebuild`.)
 """
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 
 from whoosh.fields import TEXT
+from whoosh.formats import Format, tokens
 
 from core import workers
 
@@ -35,15 +36,72 @@ class Text(TEXT):
         return super().index(value, **kwargs)
 
 
+class Weights(Format):
+    """Each posting's weight (its frequency times the field's boost) and nothing else: no positions, no value."""
+    posting_size = 0
+
+    def __init__(self, field_boost: float = 1.0, **options):
+        self.field_boost = field_boost
+        self.options = options
+
+    def word_values(self, value, analyzer, **kwargs):
+        freqs: dict[str, int] = defaultdict(int)
+        weights: dict[str, float] = defaultdict(float)
+        kwargs["boosts"] = True
+        for token in tokens(value, analyzer, kwargs):
+            freqs[token.text] += 1
+            weights[token.text] += token.boost
+        return ((word, freq, weights[word] * self.field_boost, b"") for word, freq in freqs.items())
+
+
+class Terms(Text):
+    """The terms of the text field `of`, with their weights and without positions: the postings a search reads
+    to match and score (kb.search.arrays), a fraction of the size of the positional field's, which a search
+    reads only to check a phrase and to mark the words of the pages it shows. Made from the `of` field's
+    analysis (`for_schema`), so the text is analysed once; given the text itself, it analyses it again."""
+
+    def __init__(self, of: str, analyzer):
+        super().__init__(analyzer=analyzer, phrase=False)
+        self.of = of
+        self.format = Weights()
+        self.scorable = False  # scored with the `of` field's statistics
+
+
+def analysed(field, value):
+    """What `field.index(value)` yields, kept (an `Analysed`)."""
+    return value if isinstance(value, Analysed) else Analysed(field.index(value))
+
+
+def for_schema(doc: dict, schema) -> dict:
+    """`doc` ready for a writer of `schema`: each Terms field made from its text field's analysis (analysed
+    here when not yet, the stored text kept as `_stored_<field>`), fields the schema lacks (an index made
+    before they were added) left out."""
+    for name in [name for name in doc if not name.startswith("_") and name not in schema]:
+        del doc[name]
+    for name, field in schema.items():
+        if isinstance(field, Terms) and field.of in doc:
+            source = schema[field.of]
+            if source.stored and not isinstance(doc[field.of], Analysed):
+                doc["_stored_" + field.of] = doc[field.of]
+            doc[field.of] = analysed(source, doc[field.of])
+            doc[name] = Analysed((term, freq, weight, b"") for term, freq, weight, _value in doc[field.of])
+    return doc
+
+
 def analyse(documents: list[dict]) -> list[dict]:
     """A worker's task: each document with its text fields analysed (the stored text kept as `_stored_<field>`,
-    which Whoosh stores instead of the value it indexes)."""
-    text_fields = [(name, field) for name, field in _worker_schema[0].items() if isinstance(field, Text)]
+    which Whoosh stores instead of the value it indexes), its Terms fields made from them (`for_schema`)."""
+    schema = _worker_schema[0]
+    text_fields = [(name, field) for name, field in schema.items()
+                   if isinstance(field, Text) and not isinstance(field, Terms)]
     for doc in documents:
         for name, field in text_fields:
+            if name not in doc:
+                continue
             if field.stored:
                 doc["_stored_" + name] = doc[name]
             doc[name] = Analysed(field.index(doc[name]))
+        for_schema(doc, schema)
     return documents
 
 

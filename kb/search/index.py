@@ -37,7 +37,7 @@ from whoosh.scoring import BM25F, BM25FScorer
 from core.db import db
 from kb.models import Article
 from kb.search import changes
-from kb.search.analysed import Text, documents_analysed
+from kb.search.analysed import Terms, Text, documents_analysed, for_schema
 from kb.search.text import MixedTokenizer, WordTokenizer
 
 INDEXED = ("title", "summary", "body", "body_html", "type", "category_id", "audience", "state",
@@ -46,8 +46,9 @@ INDEXED = ("title", "summary", "body", "body_html", "type", "category_id", "audi
 
 # How text is analysed (kb.search.text), as part of every document's fingerprint: when it changes, `search
 # check` reports the whole index stale, and `search rebuild` brings it in line. 2: Traditional characters
-# indexed as Simplified.
-ANALYSIS = "analysis-2"
+# indexed as Simplified. 3: the body's terms also without positions (body_terms, what a search scores from;
+# an index made before answers the same, reading the body's positional postings, only slower).
+ANALYSIS = "analysis-3"
 
 
 def make_schema() -> Schema:
@@ -58,6 +59,7 @@ def make_schema() -> Schema:
         tags=Text(analyzer=mixed, field_boost=2.0),
         summary=Text(analyzer=mixed, stored=True, field_boost=1.5, chars=True),
         body=Text(analyzer=mixed, stored=True, chars=True),
+        body_terms=Terms("body", mixed),
         words=Text(analyzer=WordTokenizer() | LowercaseFilter(), phrase=False),
         tag=KEYWORD(commas=True, lowercase=True),
         type=ID(stored=True, sortable=True),
@@ -93,6 +95,7 @@ def document(article: Article) -> dict:
         "owner": str(article.owner_id), "slug": article.slug, "updated": article.updated_at,
     }
     doc["words"] = f"{doc['title']}\n{doc['tags']}\n{doc['summary']}\n{doc['body']}"
+    doc["body_terms"] = doc["body"]  # made from the body's analysis by analysed.for_schema
     content = ANALYSIS + "\x1f" + "\x1f".join(str(doc[k]) for k in (
         "title", "summary", "body", "tag", "type", "category", "audience", "language", "state", "owner", "slug",
         "updated"))
@@ -362,7 +365,7 @@ def _write_documents(writer, session: Session, article_ids: set[int]) -> None:
     session.rollback()
     session.expunge_all()
     for doc in documents:
-        writer.update_document(**doc)
+        writer.update_document(**for_schema(doc, writer.schema))
     for gone in article_ids - articles.keys():
         writer.delete_by_term("id", str(gone))
     writer.commit()
@@ -409,7 +412,7 @@ def rebuild(progress=None, automatic: bool = False) -> int:
                 position, epoch = changes.head(session), changes.epoch(session)
                 session.rollback()
                 for doc in documents_analysed((document(a) for a in all_articles(session)), writer.schema):
-                    writer.add_document(**doc)
+                    writer.add_document(**for_schema(doc, writer.schema))
                     count += 1
                     if progress and count % 100 == 0:
                         progress(100)

@@ -7,11 +7,41 @@ needs its words at consecutive positions: the positions p of the first word for 
 p + i, a few set look-ups per page. Whoosh's span matcher also forgets to check the phrase after a
 skip to a better-scoring block; this one checks it after every move.
 """
-from whoosh import matching
+from itertools import accumulate, repeat
+from operator import itemgetter, sub
+from pickle import loads
+
+from whoosh import formats, matching
 from whoosh import query as q
 from whoosh.matching import mcore
 from whoosh.query.spans import Span, SpanWrappingMatcher
 from whoosh.util import make_binary_tree
+
+
+def _pickled(value: bytes):
+    return loads(value[4:] if value.endswith(b".") else value[4:] + b".")  # after the count, Whoosh's pickle
+
+
+def positions_decoder(format_):
+    """A function from a posting's value to its positions: Whoosh's Characters and Positions values (a count,
+    then the pickled deltas) read with C loops only; any other format by its own decoder."""
+    if isinstance(format_, formats.Characters):
+        first = itemgetter(0)
+        return lambda value: accumulate(map(first, _pickled(value)))
+    if type(format_) is formats.Positions:
+        return lambda value: accumulate(_pickled(value))
+    return format_.decoder("positions")
+
+
+def adjacent_starts(values: list, positions) -> set[int]:
+    """The positions where a phrase starts, from its words' values on one page: the positions p of the first
+    word for which the i-th word is at p + i (`positions`: a positions_decoder)."""
+    starts = set(positions(values[0]))
+    for offset in range(1, len(values)):
+        if not starts:
+            break
+        starts.intersection_update(map(sub, positions(values[offset]), repeat(offset)))
+    return starts
 
 
 class AdjacentMatcher(SpanWrappingMatcher):
@@ -35,12 +65,7 @@ class AdjacentMatcher(SpanWrappingMatcher):
         return skipped
 
     def _get_spans(self):
-        positions = self.positions
-        starts = set(positions(self.ms[0].value()))
-        for offset, word in enumerate(self.ms[1:], 1):
-            starts = {position - offset for position in positions(word.value()) if position - offset in starts}
-            if not starts:
-                return []
+        starts = adjacent_starts([word.value() for word in self.ms], self.positions)
         return [Span(start, start + len(self.ms) - 1) for start in sorted(starts)]
 
 
@@ -59,6 +84,6 @@ class Adjacent(q.Phrase):
         if any((self.fieldname, word) not in reader for word in words):
             return mcore.NullMatcher()
         found = AdjacentMatcher([q.Term(self.fieldname, word).matcher(searcher, context) for word in words],
-                                field.format.decoder("positions"))
+                                positions_decoder(field.format))
         return matching.WrappingMatcher(found, boost=self.boost) if self.boost != 1.0 else found
 

@@ -3,22 +3,23 @@
 One searcher per process (kb.search_index), only what the user may see (a filter inside the
 query), snippets cut around the matched terms' stored character offsets (pinpoint highlighting).
 """
-import heapq
 import math
 import re
 import time
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain, repeat
 
+import numpy as np
 from flask import current_app
 from markupsafe import Markup, escape
 from whoosh import query as q
 from whoosh.searching import Results as WhooshResults
 from whoosh.sorting import FieldFacet
 
-from kb.search import priors, synonyms
+from kb.search import arrays, priors, synonyms
 from kb.search import query as search_query
 from kb.search.index import search_index
 from kb.search.snippets import Mark, highlighted, marks, opening
@@ -96,20 +97,15 @@ def _filter(user, filters: Filters, category_ids: list[int] | None) -> q.Query |
 
 def _page_offsets(searcher, terms: set, docnums: list[int]) -> dict[int, dict[tuple[str, bytes], bytes]]:
     """{docnum: {(field, term): raw postings value}} of the query's terms in MARKED (`terms`, (field, bytes) pairs)
-    on each shown page, read with one walk along each term's postings to the shown pages only."""
+    on each shown page, decoding only the blocks of postings that hold the shown pages."""
     found: dict[int, dict] = {docnum: {} for docnum in docnums}
-    ordered = sorted(docnums)
-    for term in terms:
-        if term[0] not in MARKED:
-            continue
-        postings = searcher.postings(*term)
-        for docnum in ordered:
-            if postings.is_active() and postings.id() < docnum:
-                postings.skip_to(docnum)
-            if not postings.is_active():
-                break
-            if postings.id() == docnum:
-                found[docnum][term] = postings.value()
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        here = sorted(docnum - offset for docnum in docnums if offset <= docnum < offset + reader.doc_count_all())
+        for term in terms:
+            if term[0] in MARKED and here:
+                for docnum, value in arrays.values_at(reader, *term, here).items():
+                    found[docnum + offset][term] = value
     return found
 
 
@@ -251,14 +247,6 @@ def _add_spelling_corrections(searcher, plan: search_query.Plan) -> None:
 
 
 @dataclass
-class Walked:
-    """What _collect keeps of the walk for the snippets: the query's terms in MARKED it walked (`terms`), and for
-    each page that joined the best, the raw postings values of those it holds ({docnum: {(field, term): value}})."""
-    terms: set = field(default_factory=set)
-    offsets: dict = field(default_factory=dict)
-
-
-@dataclass
 class _Found:
     results: object  # Whoosh's Results, its ranking replaced by ours
     docnums: list[int]  # the pages the facets count: every match, or the first MATCH_CAP of them
@@ -267,19 +255,11 @@ class _Found:
     any_word: bool
     query: object  # what the shown hits matched (not what they must not have), for the highlighted terms
     rank: dict | None = None  # docnum -> the ranking score, when ranked by relevance
-    walked: Walked | None = None  # the offsets of the best pages' words, kept by _collect
 
     def marks(self, searcher, docnums: list[int]) -> dict[str, dict[int, list[Mark]]]:
-        """{field: {docnum: the matched words}} of the shown pages in MARKED, from their words' character offsets:
-        those the walk kept, or read from the postings (a relaxed or date-ordered search, a page the walk did not
-        keep, or a term the walk did not see as one, such as a prefix's)."""
-        terms = _terms(self.query, searcher.reader())
-        walked = self.walked
-        if (walked is None or any(docnum not in walked.offsets for docnum in docnums)
-                or not {term for term in terms if term[0] in MARKED} <= walked.terms):
-            offsets = _page_offsets(searcher, terms, docnums)
-        else:
-            offsets = walked.offsets
+        """{field: {docnum: the matched words}} of the shown pages in MARKED, from their words' character offsets
+        in the postings."""
+        offsets = _page_offsets(searcher, _terms(self.query, searcher.reader()), docnums)
         found: dict[str, dict[int, list[Mark]]] = {}
         for name in MARKED:
             field = searcher.schema[name]
@@ -326,72 +306,93 @@ COORDINATION = 2
 RELAX_BELOW = 3  # fewer pages than this have every concept: relax (on the judged set, 1 gave hit@3 0.876, 3 gave 0.908)
 
 
-def _matches(searcher, query, allowed):
-    """(docnum, BM25 score) of every page matching `query` within `allowed`, in index order."""
-    context = searcher.context(needs_current=True)
-    for subsearcher, offset in searcher.leaf_searchers():
-        matcher = query.matcher(subsearcher, context)
-        while matcher.is_active():
-            docnum = matcher.id() + offset
-            if allowed is None or docnum in allowed:
-                yield docnum, matcher.score()
-            matcher.next()
+_MASKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # searcher -> {id(allowed): (allowed, mask)}
 
 
-def _collect(searcher, query, allowed, cap: int | None, need: int, factor,
-             walked: Walked | None = None) -> tuple[list[int], bool, list]:
+def _allowed_mask(searcher, allowed) -> np.ndarray:
+    """The pages a search may show, as a mask over the index's page numbers: those `allowed` (a set from
+    _filter_docs), or every page that is not deleted. Made once per searcher and filter."""
+    masks = _MASKS.setdefault(searcher, {})
+    key = id(allowed)
+    if key not in masks or masks[key][0] is not allowed:
+        if len(masks) > 256:
+            masks.clear()
+        mask = np.zeros(searcher.doc_count_all(), dtype=bool)
+        if allowed is None:
+            mask[:] = True
+            for subsearcher, offset in searcher.leaf_searchers():
+                reader = subsearcher.reader()
+                if reader.has_deletions():
+                    deleted = [docnum for docnum in range(reader.doc_count_all()) if reader.is_deleted(docnum)]
+                    mask[np.array(deleted, dtype=np.int64) + offset] = False
+        elif allowed:
+            mask[np.fromiter(allowed, dtype=np.int64, count=len(allowed))] = True
+        masks[key] = (allowed, mask)
+    return masks[key][1]
+
+
+@dataclass
+class _Scored:
+    """Every page matching a query within the allowed ones (`mask`) and their BM25 scores (0 elsewhere), over
+    the index's page numbers."""
+    mask: np.ndarray
+    score: np.ndarray | None
+
+
+def _walk(query, subsearcher, size: int) -> tuple:
+    """(mask, scores) of a segment's pages matching `query`, from Whoosh's matchers."""
+    mask, score = np.zeros(size, dtype=bool), np.zeros(size)
+    matcher = query.matcher(subsearcher, subsearcher.context(needs_current=True))
+    while matcher.is_active():
+        mask[matcher.id()] = True
+        score[matcher.id()] = matcher.score()
+        matcher.next()
+    return mask, score
+
+
+def _scored(searcher, query, allowed, scored: bool = True) -> _Scored:
+    """The pages matching `query` within `allowed` (a set, or None: every page) and their scores, evaluated
+    a term at a time over arrays (kb.search.arrays), segment by segment."""
+    masks, scores = [], []
+    for subsearcher, _offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        segment = arrays.Segment(searcher, reader, reader.doc_count_all())
+        try:
+            found = arrays.evaluate(query, segment, scored)
+        except arrays.Unsupported:  # a kind of query the arrays do not know: Whoosh's matchers, page by page
+            found = _walk(query, subsearcher, segment.size)
+        if found is None:
+            found = (np.zeros(segment.size, dtype=bool), np.zeros(segment.size) if scored else None)
+        masks.append(found[0])
+        scores.append(found[1])
+    mask = (masks[0] if len(masks) == 1 else np.concatenate(masks)) & _allowed_mask(searcher, allowed)
+    score = None
+    if scored:
+        score = scores[0] if len(scores) == 1 else np.concatenate(scores)
+        score *= mask
+    return _Scored(mask, score)
+
+
+def _collect(searcher, query, allowed, cap: int | None, need: int,
+             factor: np.ndarray | None) -> tuple[list[int], bool, list]:
     """(the pages matching `query` within `allowed`, in index order, at most `cap` of them; whether more match;
-    the `need` best as [(rank, docnum)], best first), where a page's rank is its BM25 score times `factor(docnum)`
-    (at most LANGUAGE_FIRST), ties to the earlier page. One pass: every match is counted and ranked until the
-    cap; past it, whole blocks of postings that cannot reach the `need` best are skipped unread (Whoosh's
-    block-max quality), and with `need` 0 the pass ends there. With `walked`, each page that joins the best keeps
-    the raw postings values of the query's terms it holds in MARKED: its words' character offsets, read from the
-    block the walk has just decoded instead of looked up again for the snippet.
-
-    Whoosh's own collector also replaces the matcher with one that drops the parts that cannot lift a page
-    past the weakest one kept (`replace(minquality)`); that is not safe: a boosted part is judged without
-    its boost (WrappingMatcher.replace), and the AndMaybe it makes of a union loses the optional part's
-    score after a skip (AndMaybeMatcher.skip_to), so a page that belongs among the best can be missed
-    (on the 10x corpus, 2 of the 10 best pages of "file sizes"). Here the minimum is never passed on."""
-    counted: list[int] = []
-    capped = False
-    best: list[tuple[float, int]] = []  # a min-heap of (rank, -docnum): the weakest of the best first
-    context = searcher.context(needs_current=True)
-    for subsearcher, offset in searcher.leaf_searchers():
-        matcher = query.matcher(subsearcher, context).replace(0)  # without the words no field has
-        skipping, new_block = matcher.supports_block_quality(), True
-        marked = []
-        if walked is not None:
-            marked = [leaf for leaf in matcher.term_matchers() if leaf.term()[0] in MARKED]
-            walked.terms.update(leaf.term() for leaf in marked)
-        while matcher.is_active():
-            if capped and len(best) >= need:
-                if not need:
-                    return counted, capped, []
-                floor = best[0][0] / LANGUAGE_FIRST
-                if skipping and new_block and matcher.block_quality() <= floor:
-                    matcher.skip_to_quality(floor)
-                    continue
-            docnum = matcher.id() + offset
-            if allowed is None or docnum in allowed:
-                if cap is not None and len(counted) >= cap:
-                    capped = True
-                else:
-                    counted.append(docnum)
-                if need:
-                    entry = (matcher.score() * factor(docnum), -docnum)
-                    if len(best) < need:
-                        heapq.heappush(best, entry)
-                    elif entry > best[0]:
-                        heapq.heapreplace(best, entry)
-                    else:
-                        entry = None
-                    if entry and marked:
-                        here = docnum - offset
-                        walked.offsets[docnum] = {leaf.term(): leaf.value() for leaf in marked
-                                                  if leaf.is_active() and leaf.id() == here}
-            new_block = matcher.next()
-    return counted, capped, [(rank, -negative) for rank, negative in sorted(best, reverse=True)]
+    the `need` best as [(rank, docnum)], best first), where a page's rank is its BM25 score times its
+    `factor` (None: 1), ties to the earlier page. Every match is scored (kb.search.arrays: a term at a time, far
+    cheaper per page than Whoosh's matchers), and only the best are sorted."""
+    found = _scored(searcher, query, allowed, scored=bool(need))
+    matches = np.flatnonzero(found.mask)
+    capped = cap is not None and matches.size > cap
+    counted = (matches[:cap] if capped else matches).tolist()
+    if not need:
+        return counted, capped, []
+    ranks = found.score[matches] if factor is None else found.score[matches] * factor[matches]
+    if matches.size > need:  # the `need` best, and every page tied with the weakest of them
+        weakest = np.partition(ranks, matches.size - need)[matches.size - need]
+        near = ranks >= weakest
+        matches, ranks = matches[near], ranks[near]
+    order = np.lexsort((matches, -ranks))[:need]
+    best = [(float(ranks[i]), int(matches[i])) for i in order]
+    return counted, capped, best
 
 
 def _run(searcher, plan: search_query.Plan, allowed, sort: str, language: str, need: int,
@@ -411,57 +412,66 @@ def _run(searcher, plan: search_query.Plan, allowed, sort: str, language: str, n
         query = q.AndMaybe(concepts, q.Or(optional)) if optional else concepts
         return (q.AndNot(query, q.Or(plan.unwanted)) if plan.unwanted else query), query
 
-    languages = _values_by_doc(searcher, "language")
-
-    def in_language(docnum: int) -> float:
-        return LANGUAGE_FIRST if language in languages.get(docnum, ()) else 1
+    in_language = _language_factor(searcher, language)
 
     strict, shown = wanted(required[0] if len(required) == 1 else q.And(required))
     by_date = sort == "date"
-    walked = Walked()
-    counted, capped, kept = _collect(searcher, strict, allowed, cap, 0 if by_date else need, in_language, walked)
+    counted, capped, kept = _collect(searcher, strict, allowed, cap, 0 if by_date else need, in_language)
     if len(counted) >= RELAX_BELOW or len(required) == 1:
         if by_date:
             found = searcher.search(strict, filter=allowed, limit=need, sortedby=FieldFacet("updated", reverse=True))
             return _Found(found, counted, len(counted), capped, False, shown)
         found = WhooshResults(searcher, strict, kept)
-        return _Found(found, counted, len(counted), capped, False, shown, {docnum: r for r, docnum in kept}, walked)
+        return _Found(found, counted, len(counted), capped, False, shown, {docnum: r for r, docnum in kept})
     relaxed, shown = wanted(q.Or(required))
     return _relaxed(searcher, plan, required, q.Or(optional) if optional else None, relaxed, shown, allowed, by_date,
                     in_language, cap)
 
 
+def _language_factor(searcher, language: str) -> np.ndarray:
+    """LANGUAGE_FIRST for the pages in `language`, 1 for the others, over the index's page numbers."""
+    factors = _memo(searcher).setdefault("languages", {})
+    if language not in factors:
+        factor = np.ones(searcher.doc_count_all())
+        pages = [docnum for docnum, values in _values_by_doc(searcher, "language").items() if language in values]
+        factor[np.array(pages, dtype=np.int64)] = LANGUAGE_FIRST
+        factors[language] = factor
+    return factors[language]
+
+
 def _relaxed(searcher, plan: search_query.Plan, required: list, optional, query, shown, allowed, by_date: bool,
-             in_language, cap: int | None) -> _Found:
+             in_language: np.ndarray, cap: int | None) -> _Found:
     """The best `cap` pages (by BM25) that have any of the `required` concepts, of them those with the most
     concepts or one fewer, ranked by BM25 times the coordination factor, the reader's language first (or
-    newest first). Each concept is matched once (not Whoosh's search with matched terms, which tracks every
-    term of every match); a page's score is the sum of its concepts' and of the question words' (`optional`),
-    as Whoosh's Or and AndMaybe add them; `query` is all of that, for the highlights and the date order."""
-    scores: dict[int, float] = {}
-    level: Counter = Counter()
+    newest first). Each concept is matched once; a page's score is the sum of its concepts' and of the
+    question words' (`optional`), as Whoosh's Or and AndMaybe add them; `query` is all of that, for the
+    highlights and the date order."""
+    size = searcher.doc_count_all()
+    scores = np.zeros(size)
+    level = np.zeros(size, dtype=np.int64)
     for concept in required:
-        for docnum, score in _matches(searcher, concept, allowed):
-            scores[docnum] = scores.get(docnum, 0.0) + score
-            level[docnum] += 1
+        found = _scored(searcher, concept, allowed)
+        scores += found.score
+        level += found.mask
     if plan.unwanted:
-        for docnum, _score in _matches(searcher, q.Or(plan.unwanted), allowed):
-            scores.pop(docnum, None)
-    for docnum, score in (_matches(searcher, optional, allowed) if optional is not None else ()):
-        if docnum in scores:
-            scores[docnum] += score
-    ordered = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
-    capped = cap is not None and len(ordered) > cap
-    ordered = ordered[:cap] if capped else ordered
-    best = max((level[docnum] for docnum, _score in ordered), default=0)
-    kept = [(score, docnum) for docnum, score in ordered if level[docnum] >= max(1, best - 1)]
-    docnums = [docnum for _score, docnum in kept]
+        level[_scored(searcher, q.Or(plan.unwanted), allowed, scored=False).mask] = 0
+    if optional is not None:
+        scores += _scored(searcher, optional, allowed).score * (level > 0)
+    matches = np.flatnonzero(level)
+    matches = matches[np.lexsort((matches, -scores[matches]))]
+    capped = cap is not None and matches.size > cap
+    matches = matches[:cap] if capped else matches
+    best = int(level[matches].max()) if matches.size else 0
+    matches = matches[level[matches] >= max(1, best - 1)]
+    docnums = matches.tolist()
     any_word = 0 < best < len(required)
     if by_date:
         found = searcher.search(query, filter=set(docnums), limit=None, sortedby=FieldFacet("updated", reverse=True))
         return _Found(found, docnums, len(docnums), capped, any_word, shown)
-    rank = {docnum: score * (level[docnum] / best) ** COORDINATION * in_language(docnum) for score, docnum in kept}
-    kept = sorted(((rank[docnum], docnum) for _score, docnum in kept), key=lambda pair: (-pair[0], pair[1]))
+    ranks = scores[matches] * (level[matches] / best) ** COORDINATION * in_language[matches]
+    rank = dict(zip(docnums, ranks.tolist()))
+    order = np.lexsort((matches, -ranks))
+    kept = [(rank[docnum], docnum) for docnum in matches[order].tolist()]
     return _Found(WhooshResults(searcher, query, kept), docnums, len(docnums), capped, any_word, shown, rank)
 
 
@@ -477,7 +487,7 @@ def suggest_titles(text: str, user, limit: int = 8) -> list[dict]:
     allowed = _filter_docs(searcher, visible_to(user))
     if allowed is not None and not allowed:
         return []
-    _counted, _capped, best = _collect(searcher, query, allowed, 0, limit, lambda docnum: 1)  # nothing counted
+    _counted, _capped, best = _collect(searcher, query, allowed, 0, limit, None)  # nothing counted
     found = [searcher.stored_fields(docnum) for _rank, docnum in best]
     return [{"id": int(f["id"]), "title": f["title"], "slug": f["slug"]} for f in found]
 

@@ -28,7 +28,7 @@ def build(folder, processes: int) -> None:
     with Session(db.engine) as session:
         docs = (search_index.document(a) for a in search_index.all_articles(session))
         for doc in analysed.documents_analysed(docs, ix.schema, processes):
-            writer.add_document(**doc)
+            writer.add_document(**analysed.for_schema(doc, ix.schema))
     writer.commit(optimize=True)
 
 
@@ -109,3 +109,30 @@ def test_a_rebuild_on_every_core_finds_what_it_found_before(app, make_article, m
     assert found.total == 3 and ">进程</mark>" in found.hits[0].snippet
     assert search("帐户 退货", staff).total == 3  # Traditional text found by Simplified words
     assert search("refunds gift card", staff).hits[0].title.startswith("How to refund a gift card")
+
+
+def _pages_and_weights(found: dict, fieldname: str) -> dict:
+    return {text: [(docnum, weight) for docnum, weight, _value in postings]
+            for (name, text), postings in found["postings"].items() if name == fieldname}
+
+
+def test_the_bodys_terms_field_has_the_bodys_pages_and_weights_without_positions(app, make_article, tmp_path):
+    """body_terms (what a search scores from) must hold, for every term, exactly the pages and weights of the
+    body (what a phrase and a snippet read), whether made from the body's analysis (for_schema, the workers)
+    or by analysing the text itself (a writer given the document as it is)."""
+    make_articles(make_article, copies=3)
+    build(tmp_path / "derived", 2)
+    found = contents(tmp_path / "derived")
+    body = _pages_and_weights(found, "body")
+    assert len(body) > 50 and _pages_and_weights(found, "body_terms") == body
+    assert not any(value for (name, _t), postings in found["postings"].items() if name == "body_terms"
+               for _id, _w, value in postings)  # no positions: that is the point
+    folder = tmp_path / "itself"
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), search_index.make_schema())
+    writer = ix.writer()
+    with Session(db.engine) as session:
+        for article in search_index.all_articles(session):
+            writer.add_document(**search_index.document(article))  # body_terms given the text
+    writer.commit(optimize=True)
+    assert _pages_and_weights(contents(folder), "body_terms") == body
