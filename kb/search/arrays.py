@@ -5,7 +5,8 @@ Whoosh answers a query with a tree of matchers that moves one page at a time: at
 common three-word question visits thousands of pages, each costing a dozen Python calls per node of a tree
 of some forty nodes (each word in four fields), and block-max skipping does not help, since every word is a
 union of fields. Here each term's postings are read whole, block by block (the block's page numbers,
-weights and raw values, as Whoosh stores them), scored with one vectorised BM25F, and the query's nodes are
+weights and raw values, as Whoosh stores them; for the body, from its Terms twin without positions, a
+fraction of the bytes), scored with one vectorised BM25F, and the query's nodes are
 combined as arrays over the segment's pages: an Or adds, an And keeps the pages every part has and adds,
 an AndMaybe adds the optional part where the required one matched, an AndNot removes, a boost multiplies,
 and a phrase (kb.search.matchers.Adjacent) checks its words' positions only on the pages that have them all.
@@ -14,6 +15,8 @@ WrappingMatcher, a compound of one part ignoring its boost, a prefix being the u
 expands to), so the scores are Whoosh's up to the order in which a page's parts are added.
 
 A query holding a node it does not know raises Unsupported; kb.search.run then walks Whoosh's matchers.
+The blocks are read through W3LeafMatcher's own fields (Whoosh 3's codec, pinned in constraints.txt); the
+tests hold every kind of node against Whoosh's matchers, so a Whoosh that stored them otherwise fails there.
 """
 import threading
 from bisect import bisect_left

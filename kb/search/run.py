@@ -313,8 +313,8 @@ def _allowed_mask(searcher, allowed) -> np.ndarray:
     """The pages a search may show, as a mask over the index's page numbers: those `allowed` (a set from
     _filter_docs), or every page that is not deleted. Made once per searcher and filter."""
     masks = _MASKS.setdefault(searcher, {})
-    key = id(allowed)
-    if key not in masks or masks[key][0] is not allowed:
+    entry = masks.get(id(allowed))
+    if entry is None or entry[0] is not allowed:
         if len(masks) > 256:
             masks.clear()
         mask = np.zeros(searcher.doc_count_all(), dtype=bool)
@@ -327,8 +327,8 @@ def _allowed_mask(searcher, allowed) -> np.ndarray:
                     mask[np.array(deleted, dtype=np.int64) + offset] = False
         elif allowed:
             mask[np.fromiter(allowed, dtype=np.int64, count=len(allowed))] = True
-        masks[key] = (allowed, mask)
-    return masks[key][1]
+        entry = masks[id(allowed)] = (allowed, mask)
+    return entry[1]
 
 
 @dataclass
