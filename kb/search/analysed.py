@@ -7,14 +7,14 @@ one writer only adds the postings. So the index is still one segment, the same t
 analysing alone makes (a test compares them), and a second core does half the work. (A segment per process,
 merged afterwards, cost more in the merge than the second core saved: see `kb.search.index.rebuild`.)
 """
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 
 from whoosh.fields import TEXT
-from whoosh.formats import Format, tokens
+from whoosh.formats import Format, Frequency
 
 from core import workers
 
@@ -44,14 +44,9 @@ class Weights(Format):
         self.field_boost = field_boost
         self.options = options
 
-    def word_values(self, value, analyzer, **kwargs):
-        freqs: dict[str, int] = defaultdict(int)
-        weights: dict[str, float] = defaultdict(float)
-        kwargs["boosts"] = True
-        for token in tokens(value, analyzer, kwargs):
-            freqs[token.text] += 1
-            weights[token.text] += token.boost
-        return ((word, freq, weights[word] * self.field_boost, b"") for word, freq in freqs.items())
+    def word_values(self, value, analyzer, **kwargs):  # Frequency's, without its value (the frequency)
+        return ((word, freq, weight, b"") for word, freq, weight, _value
+                in Frequency.word_values(self, value, analyzer, **kwargs))
 
 
 class Terms(Text):

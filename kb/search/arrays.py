@@ -18,7 +18,6 @@ A query holding a node it does not know raises Unsupported; kb.search.run then w
 The blocks are read through W3LeafMatcher's own fields (Whoosh 3's codec, pinned in constraints.txt); the
 tests hold every kind of node against Whoosh's matchers, so a Whoosh that stored them otherwise fails there.
 """
-import threading
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
@@ -29,7 +28,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
 
 from kb.search.analysed import Terms
-from kb.search.index import _field_lengths
+from kb.search.index import field_lengths
 from kb.search.matchers import Adjacent, adjacent_starts, positions_decoder
 
 
@@ -47,13 +46,19 @@ class Postings:
     scores: np.ndarray | None = None
 
 
-def read_postings(reader, fieldname: str, tbytes: bytes) -> Postings | None:
-    """Every posting of a term in a segment (deleted pages included: the caller removes them), or None."""
+def _leaf(reader, fieldname: str, tbytes: bytes):
+    """The term's postings matcher in a segment, deleted pages included (the callers leave them out), or None."""
     if (fieldname, tbytes) not in reader:
         return None
     matcher = reader.postings(fieldname, tbytes)
-    if isinstance(matcher, FilterMatcher):  # the segment's deletions, removed by the caller
-        matcher = matcher.child
+    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
+
+
+def read_postings(reader, fieldname: str, tbytes: bytes) -> Postings | None:
+    """Every posting of a term in a segment (deleted pages included: the caller removes them), or None."""
+    matcher = _leaf(reader, fieldname, tbytes)
+    if matcher is None:
+        return None
     if not isinstance(matcher, W3LeafMatcher):  # a term on one page, inlined in the term index
         docs, weights, values = [], [], []
         while matcher.is_active():
@@ -96,12 +101,10 @@ def read_postings(reader, fieldname: str, tbytes: bytes) -> Postings | None:
 def values_at(reader, fieldname: str, tbytes: bytes, docnums: list[int]) -> dict[int, bytes]:
     """{docnum: the raw value of the term's posting} on those of a segment's `docnums` (ascending) that have
     it, decoding only the blocks that hold them (a block is skipped by its last page number, unread)."""
-    if (fieldname, tbytes) not in reader:
-        return {}
-    matcher = reader.postings(fieldname, tbytes)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    found = {}
+    matcher = _leaf(reader, fieldname, tbytes)
+    found: dict[int, bytes] = {}
+    if matcher is None:
+        return found
     if not isinstance(matcher, W3LeafMatcher):
         for docnum in docnums:
             if not matcher.is_active():
@@ -123,23 +126,6 @@ def values_at(reader, fieldname: str, tbytes: bytes, docnums: list[int]) -> dict
         if i < len(matcher._ids) and matcher._ids[i] == docnum:
             found[docnum] = matcher._values[i]
     return found
-
-
-_LENGTHS: dict[tuple, np.ndarray] = {}
-_LENGTHS_LOCK = threading.Lock()
-
-
-def _lengths(reader, fieldname: str) -> np.ndarray:
-    """kb.search.index's field lengths of a segment, as an array (made once per segment and field)."""
-    key = (reader.segment().segment_id(), fieldname, reader.doc_count_all())
-    lengths = _LENGTHS.get(key)
-    if lengths is None:
-        lengths = np.array(_field_lengths(reader, fieldname), dtype=np.float64)
-        with _LENGTHS_LOCK:
-            if len(_LENGTHS) > 256:
-                _LENGTHS.clear()
-            _LENGTHS[key] = lengths
-    return lengths
 
 
 @dataclass
@@ -193,7 +179,7 @@ class Segment:
                 b = weighting._field_B.get(fieldname, weighting.B)
                 k1 = weighting.K1
                 tf = postings.weights
-                fl = _lengths(self.reader, fieldname)[postings.docs]
+                fl = field_lengths(self.reader, fieldname)[postings.docs]
                 postings.scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
         return postings.scores
 
@@ -264,6 +250,19 @@ def _combine(parts: list, every: bool, boost: float, scored: bool) -> Dense:
     return mask, score
 
 
+def _placed(segment: Segment, docs: np.ndarray, scores, boost: float, scored: bool) -> Dense:
+    """The Dense of `docs` (a segment's pages), scored by `scores()` (called only when `scored`) times `boost`."""
+    mask = np.zeros(segment.size, dtype=bool)
+    mask[docs] = True
+    if not scored:
+        return mask, None
+    score = np.zeros(segment.size, dtype=np.float64)
+    score[docs] = scores()
+    if boost != 1.0:
+        score *= boost
+    return mask, score
+
+
 def _term(segment: Segment, fieldname: str, text, boost: float, scored: bool) -> Dense | None:
     schema = segment.top.schema
     if fieldname not in schema:
@@ -275,15 +274,7 @@ def _term(segment: Segment, fieldname: str, text, boost: float, scored: bool) ->
     postings = segment.weighed(fieldname, tbytes)
     if postings is None:
         return None
-    mask = np.zeros(segment.size, dtype=bool)
-    mask[postings.docs] = True
-    if not scored:
-        return mask, None
-    score = np.zeros(segment.size, dtype=np.float64)
-    score[postings.docs] = segment.scores(fieldname, tbytes, postings)
-    if boost != 1.0:
-        score *= boost
-    return mask, score
+    return _placed(segment, postings.docs, lambda: segment.scores(fieldname, tbytes, postings), boost, scored)
 
 
 def _prefix(segment: Segment, query, scored: bool) -> Dense | None:
@@ -329,14 +320,6 @@ def _adjacent(segment: Segment, query: Adjacent, scored: bool) -> Dense | None:
                        dtype=bool, count=len(rows))
     if not keep.any():
         return None
-    found = candidates[keep]
-    mask = np.zeros(segment.size, dtype=bool)
-    mask[found] = True
-    if not scored:
-        return mask, None
-    score = np.zeros(segment.size, dtype=np.float64)
-    score[found] = _tree_sum([segment.scores(query.fieldname, word, p)[w[keep]]
-                              for word, p, w in zip(words, postings, where)])
-    if query.boost != 1.0:
-        score *= query.boost
-    return mask, score
+    return _placed(segment, candidates[keep],
+                   lambda: _tree_sum([segment.scores(query.fieldname, word, p)[w[keep]]
+                                      for word, p, w in zip(words, postings, where)]), query.boost, scored)

@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
@@ -113,7 +114,6 @@ class SearchIndex:
     _name: str | None = None
     _index: object = None
     _searcher: object = None
-    tag_cache: dict = field(default_factory=dict)
     merging: bool = False
     known_head: int = 0
     head_read_at: float = -1e9
@@ -535,7 +535,7 @@ def optimize() -> None:
 
 
 class LengthsBM25F(BM25F):
-    """Whoosh's BM25F, reading each segment's field lengths from a list made once per segment (and field),
+    """Whoosh's BM25F, reading each segment's field lengths from an array made once per segment (and field),
     instead of decoding the length column again for every posting it scores: that decoding was half the
     cost of scoring a common word."""
 
@@ -543,21 +543,22 @@ class LengthsBM25F(BM25F):
         scorer = super().scorer(searcher, fieldname, text, qf)
         reader = searcher.reader()
         if isinstance(scorer, BM25FScorer) and reader.is_atomic():
-            scorer.dfl = _field_lengths(reader, fieldname).__getitem__
+            scorer.dfl = field_lengths(reader, fieldname).item  # a Python float, as Whoosh's own
         return scorer
 
 
-_LENGTHS: dict[tuple[str, str, int], list[int]] = {}
+_LENGTHS: dict[tuple[str, str, int], np.ndarray] = {}
 _LENGTHS_LOCK = threading.Lock()
 
 
-def _field_lengths(reader, fieldname: str) -> list[int]:
-    """Every document's length in `fieldname` in this segment, read once: a segment never changes (its
-    deletions do, and they do not change lengths)."""
+def field_lengths(reader, fieldname: str) -> np.ndarray:
+    """Every document's length in `fieldname` in this segment (floats), read once: a segment never changes (its
+    deletions do, and they do not change lengths). LengthsBM25F and kb.search.arrays both score from it."""
     key = (reader.segment().segment_id(), fieldname, reader.doc_count_all())
     lengths = _LENGTHS.get(key)
     if lengths is None:
-        lengths = [reader.doc_field_length(docnum, fieldname, 1) for docnum in range(reader.doc_count_all())]
+        lengths = np.array([reader.doc_field_length(docnum, fieldname, 1) for docnum in range(reader.doc_count_all())],
+                           dtype=np.float64)
         with _LENGTHS_LOCK:
             if len(_LENGTHS) > 256:
                 _LENGTHS.clear()

@@ -119,13 +119,13 @@ def _snippet(stored: dict, body: list[Mark], summary: list[Mark]) -> Markup:
     return escape(LINE_BREAKS.sub(" · ", fallback))
 
 
+_MEMOS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _memo(searcher) -> dict:
-    """A scratch dict that lives as long as `searcher` (facet maps, filter sets): rebuilt after a write."""
-    cache = search_index().tag_cache
-    if cache.get("searcher") is not searcher:
-        cache.clear()
-        cache["searcher"] = searcher
-    return cache
+    """A scratch dict that lives as long as `searcher` (facet maps, filter sets, masks): a new searcher after a
+    write starts a new one."""
+    return _MEMOS.setdefault(searcher, {})
 
 
 def _values_by_doc(searcher, field: str) -> dict[int, list[str]]:
@@ -306,13 +306,10 @@ COORDINATION = 2
 RELAX_BELOW = 3  # fewer pages than this have every concept: relax (on the judged set, 1 gave hit@3 0.876, 3 gave 0.908)
 
 
-_MASKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # searcher -> {id(allowed): (allowed, mask)}
-
-
 def _allowed_mask(searcher, allowed) -> np.ndarray:
     """The pages a search may show, as a mask over the index's page numbers: those `allowed` (a set from
     _filter_docs), or every page that is not deleted. Made once per searcher and filter."""
-    masks = _MASKS.setdefault(searcher, {})
+    masks = _memo(searcher).setdefault("masks", {})  # {id(allowed): (allowed, mask)}
     entry = masks.get(id(allowed))
     if entry is None or entry[0] is not allowed:
         if len(masks) > 256:
